@@ -1,0 +1,1 @@
+"""Ports to the outside: embedders and chat models."""

@@ -1,0 +1,1 @@
+"""The storage port: the Store protocol and its backends."""
