@@ -1,0 +1,1 @@
+"""Hybrid retrieval: lexical + vector + trust, fused by reciprocal rank."""

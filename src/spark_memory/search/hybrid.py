@@ -1,0 +1,137 @@
+"""Hybrid search over snippets (documentation) and insights (experience).
+
+Each document type is searched by BM25 and by vector similarity inside the store (which
+enforces scopes); insights also get a trust channel ranking them by the lower credible
+bound of their trust. The channels are fused by weighted RRF and each hit keeps its
+rank and score per channel, so a result can explain itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from spark_memory.config import SearchWeights
+from spark_memory.errors import InvalidInput, PayloadTooLarge, UnknownFilter
+from spark_memory.models import (
+    MAX_K,
+    MAX_QUERY_CHARS,
+    ChannelHit,
+    ChannelScore,
+    DocType,
+    Insight,
+    Principal,
+    SearchFilters,
+    SearchHit,
+    Snippet,
+)
+from spark_memory.providers.embedder import Embedder, Vectors
+from spark_memory.search.fusion import rrf
+from spark_memory.store.protocol import Store
+
+# Candidates asked of each channel: enough depth for fusion to matter, cheap to fetch.
+_DEPTH = 50
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    principal: Principal
+    filters: SearchFilters = SearchFilters()
+    k: int = 10
+    doc_types: tuple[DocType, ...] = (DocType.SNIPPET, DocType.INSIGHT)
+
+
+class HybridSearch:
+    def __init__(self, store: Store, embedder: Embedder, weights: SearchWeights) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.weights = weights
+
+    def search(self, request: SearchRequest) -> list[SearchHit]:
+        self.validate(request)
+        vector = self.embedder.embed([request.query])[0]
+        return self.search_with_vector(request, vector)
+
+    def search_with_vector(self, request: SearchRequest, vector: Vectors) -> list[SearchHit]:
+        channels = self.channels(request, vector)
+        weights = {
+            "bm25": self.weights.bm25,
+            "vector": self.weights.vector,
+            "trust": self.weights.trust,
+        }
+        fused = rrf(channels, weights, self.weights.rrf_k)[: request.k]
+        return self._materialise(fused, request.principal)
+
+    def channels(
+        self, request: SearchRequest, vector: Vectors
+    ) -> list[tuple[str, list[ChannelHit]]]:
+        """Every channel's ranked candidates, one list per channel and document type."""
+        depth = max(_DEPTH, request.k * 2)
+        out: list[tuple[str, list[ChannelHit]]] = []
+        for doc_type in request.doc_types:
+            lex = self.store.lexical_search(
+                request.query, doc_type, request.filters, request.principal, depth
+            )
+            vec = self.store.vector_search(vector, doc_type, request.filters, request.principal, depth)
+            out += [("bm25", lex), ("vector", vec)]
+            if doc_type is DocType.INSIGHT:
+                out.append(("trust", self._trust_channel({h.id for h in lex + vec}, request.principal)))
+        return out
+
+    def _trust_channel(self, ids: set[str], principal: Principal) -> list[ChannelHit]:
+        insights = self.store.get_insights(sorted(ids), principal)
+        ranked = sorted(insights.values(), key=lambda i: -i.trust.lower_bound())
+        return [
+            ChannelHit(id=i.id, rank=n, score=i.trust.lower_bound())
+            for n, i in enumerate(ranked, 1)
+        ]
+
+    def validate(self, request: SearchRequest) -> None:
+        if not request.query.strip():
+            raise InvalidInput("the query is empty")
+        if len(request.query) > MAX_QUERY_CHARS:
+            raise PayloadTooLarge(
+                f"the query has {len(request.query)} characters; the limit is {MAX_QUERY_CHARS}"
+            )
+        if not 1 <= request.k <= MAX_K:
+            raise InvalidInput(f"k must be between 1 and {MAX_K}, got {request.k}")
+        self._check_libraries(request.filters.libraries)
+
+    def _check_libraries(self, libraries: Sequence[str]) -> None:
+        if not libraries:
+            return
+        known = {s.library for s in self.store.library_stats()}
+        unknown = sorted(set(libraries) - known)
+        if unknown:
+            listing = ", ".join(sorted(known)) or "none yet"
+            raise UnknownFilter(f"unknown library {', '.join(unknown)}; known: {listing}")
+
+    def _materialise(
+        self, fused: list[tuple[str, float, dict[str, ChannelScore]]], principal: Principal
+    ) -> list[SearchHit]:
+        ids = [i for i, _, _ in fused]
+        snippets = self.store.get_snippets(ids)
+        insights = self.store.get_insights([i for i in ids if i not in snippets], principal)
+        hits = []
+        for doc_id, score, explain in fused:
+            if doc_id in snippets:
+                hits.append(_snippet_hit(snippets[doc_id], score, explain))
+            elif doc_id in insights:
+                hits.append(_insight_hit(insights[doc_id], score, explain))
+        return hits
+
+
+def _snippet_hit(s: Snippet, score: float, explain: dict[str, ChannelScore]) -> SearchHit:
+    return SearchHit(
+        id=s.id, doc_type=DocType.SNIPPET, title=s.title, library=s.library, version=s.version,
+        symbol=s.symbol, kind=s.kind.value, text=s.text, score=score, channels=explain,
+    )
+
+
+def _insight_hit(i: Insight, score: float, explain: dict[str, ChannelScore]) -> SearchHit:
+    libraries = i.libraries
+    return SearchHit(
+        id=i.id, doc_type=DocType.INSIGHT, title=i.title, library=libraries[0] if libraries else "",
+        version="", symbol="", kind=i.kind.value, text=i.content, score=score, channels=explain,
+    )

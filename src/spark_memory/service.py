@@ -1,0 +1,136 @@
+"""The Spark façade: one method per use case. The only module that picks a backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from spark_memory.config import Settings
+from spark_memory.errors import ConfigError, EmbeddingMismatch
+from spark_memory.models import (
+    LOCAL_PRINCIPAL,
+    DocType,
+    Principal,
+    SearchFilters,
+    SearchHit,
+)
+from spark_memory.providers.embedder import Embedder
+from spark_memory.search.hybrid import HybridSearch, SearchRequest
+from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, Store
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    location: str
+    embedding: EmbeddingSpace | None
+    libraries: list[LibraryStat]
+
+    @property
+    def snippets(self) -> int:
+        return sum(s.snippets for s in self.libraries)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "embedding": None if self.embedding is None else vars(self.embedding),
+            "snippets": self.snippets,
+            "libraries": [vars(s) for s in self.libraries],
+        }
+
+
+class Spark:
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.searcher = HybridSearch(store, embedder, settings.weights)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings | None = None,
+        *,
+        store: Store | None = None,
+        embedder: Embedder | None = None,
+    ) -> Spark:
+        settings = settings or Settings.load()
+        if embedder is None:
+            from spark_memory.providers.embedders import make_embedder
+
+            embedder = make_embedder(settings)
+        return cls(settings, store or open_store(settings), embedder)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Spark:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @property
+    def space(self) -> EmbeddingSpace:
+        return EmbeddingSpace(self.embedder.model_name, self.embedder.dim)
+
+    # --- search ------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        principal: Principal = LOCAL_PRINCIPAL,
+        libraries: Sequence[str] = (),
+        versions: dict[str, str] | None = None,
+        kinds: Sequence[str] = (),
+        k: int = 10,
+        doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
+    ) -> list[SearchHit]:
+        filters = SearchFilters(
+            libraries=list(libraries), versions=versions or {}, kinds=list(kinds)
+        )
+        request = SearchRequest(query, principal, filters, k, tuple(doc_types))
+        self.searcher.validate(request)
+        self.check_space()
+        return self.searcher.search(request)
+
+    # --- maintenance ---------------------------------------------------------------------
+    def stats(self) -> StoreStats:
+        return StoreStats(
+            location=str(self.settings.database_url or self.settings.db_path),
+            embedding=self.store.embedding_space(),
+            libraries=self.store.library_stats(),
+        )
+
+    def reembed(self, progress: Progress | None = None, batch: int = 256) -> int:
+        """Re-embed every snippet with the configured embedder (explicit model change)."""
+        total = sum(s.snippets for s in self.store.library_stats())
+        self.store.reset_embedding_space(self.space)
+        done = 0
+        for snippets in self.store.iter_snippets(batch):
+            vectors = self.embedder.embed([s.embed_text for s in snippets])
+            self.store.set_vectors(DocType.SNIPPET, [s.id for s in snippets], vectors, self.space)
+            done += len(snippets)
+            if progress:
+                progress(done, total)
+        return done
+
+    def check_space(self) -> None:
+        """Refuse to search a store whose vectors another model made."""
+        stored = self.store.embedding_space()
+        if stored is not None and stored != self.space:
+            raise EmbeddingMismatch(
+                f"the store's vectors were made by {stored.model} ({stored.dim} dims) but the"
+                f" configured embedder is {self.space.model}; run `spark reembed`"
+            )
+
+
+def open_store(settings: Settings) -> Store:
+    url = settings.database_url
+    if not url:
+        from spark_memory.store.sqlite import SqliteStore
+
+        return SqliteStore(settings.db_path, ann_threshold=settings.ann_threshold)
+    raise ConfigError(f"unsupported database URL {url!r} (the PostgreSQL backend is not built yet)")
