@@ -32,17 +32,30 @@ BOB = Principal(org_id="org-b", agent_id="bob")
 
 def snippet(symbol: str, text: str, library: str = "pandas", version: str = "1.5.3") -> Snippet:
     return Snippet.build(
-        library=library, version=version, symbol=symbol, kind=SnippetKind.API,
-        title=symbol.split(".")[-1], text=text,
+        library=library,
+        version=version,
+        symbol=symbol,
+        kind=SnippetKind.API,
+        title=symbol.split(".")[-1],
+        text=text,
     )
 
 
 def corpus() -> list[Snippet]:
     return [
-        snippet("pandas.DataFrame.groupby", "Group DataFrame using a mapper or by a Series of columns."),
-        snippet("pandas.Series.value_counts", "Return a Series containing counts of unique values."),
-        snippet("pandas.DataFrame.merge", "Merge DataFrame or named Series objects with a database-style join."),
-        snippet("numpy.argsort", "Returns the indices that would sort an array.", "numpy", "1.26.4"),
+        snippet(
+            "pandas.DataFrame.groupby", "Group DataFrame using a mapper or by a Series of columns."
+        ),
+        snippet(
+            "pandas.Series.value_counts", "Return a Series containing counts of unique values."
+        ),
+        snippet(
+            "pandas.DataFrame.merge",
+            "Merge DataFrame or named Series objects with a database-style join.",
+        ),
+        snippet(
+            "numpy.argsort", "Returns the indices that would sort an array.", "numpy", "1.26.4"
+        ),
         snippet("numpy.unique", "Find the unique elements of an array.", "numpy", "1.26.4"),
     ]
 
@@ -52,7 +65,9 @@ def test_upsert_is_idempotent_and_detects_changes(store: Store) -> None:
     vectors = unit_vectors(len(items))
     assert store.upsert_snippets(items, vectors, SPACE).inserted == 5
     assert store.upsert_snippets(items, vectors, SPACE).unchanged == 5
-    changed = snippet("numpy.unique", "Find the sorted unique elements of an array.", "numpy", "1.26.4")
+    changed = snippet(
+        "numpy.unique", "Find the sorted unique elements of an array.", "numpy", "1.26.4"
+    )
     assert changed.id == items[4].id
     result = store.upsert_snippets([changed], vectors[4:5], SPACE)
     assert result.updated == 1
@@ -97,7 +112,9 @@ def test_lexical_search_ranks_and_filters(store: Store) -> None:
 def test_lexical_search_finds_split_identifiers(store: Store) -> None:
     items = corpus()
     store.upsert_snippets(items, unit_vectors(5), SPACE)
-    hits = store.lexical_search("df.groupby value_counts", DocType.SNIPPET, SearchFilters(), ALICE, 10)
+    hits = store.lexical_search(
+        "df.groupby value_counts", DocType.SNIPPET, SearchFilters(), ALICE, 10
+    )
     assert {items[0].id, items[1].id} <= {h.id for h in hits[:2]}
 
 
@@ -162,17 +179,30 @@ def test_reset_embedding_space_drops_vectors(store: Store) -> None:
     new_space = EmbeddingSpace("new-model", 8)
     store.reset_embedding_space(new_space)
     assert store.embedding_space() == new_space
-    assert store.vector_search(unit_vectors(1, 8)[0], DocType.SNIPPET, SearchFilters(), ALICE, 5) == []
+    assert (
+        store.vector_search(unit_vectors(1, 8)[0], DocType.SNIPPET, SearchFilters(), ALICE, 5) == []
+    )
     store.set_vectors(DocType.SNIPPET, [s.id for s in items], unit_vectors(5, 8), new_space)
-    assert len(store.vector_search(unit_vectors(1, 8)[0], DocType.SNIPPET, SearchFilters(), ALICE, 5)) == 5
+    assert (
+        len(store.vector_search(unit_vectors(1, 8)[0], DocType.SNIPPET, SearchFilters(), ALICE, 5))
+        == 5
+    )
     assert sum(len(batch) for batch in store.iter_snippets(batch=2)) == 5
 
 
-def insight(ident: str, owner: Principal, scope: Scope, status: InsightStatus = InsightStatus.ACTIVE) -> Insight:
+def insight(
+    ident: str, owner: Principal, scope: Scope, status: InsightStatus = InsightStatus.ACTIVE
+) -> Insight:
     return Insight(
-        id=ident, org_id=owner.org_id, agent_id=owner.agent_id, scope=scope, status=status,
-        title=f"Lesson {ident} about groupby", content="Use transform to broadcast group sums.",
-        query="groupby transform broadcast", tags=["pandas:1.5.3"],
+        id=ident,
+        org_id=owner.org_id,
+        agent_id=owner.agent_id,
+        scope=scope,
+        status=status,
+        title=f"Lesson {ident} about groupby",
+        content="Use transform to broadcast group sums.",
+        query="groupby transform broadcast",
+        tags=["pandas:1.5.3"],
     )
 
 
@@ -239,10 +269,12 @@ def test_feedback_tenancy_idempotency_and_audit(store: Store) -> None:
     key = ApiKey(id="key_1", org_id="org-a", agent_id="alice", role=Role.WRITER, key_hash="h1")
     store.put_api_key(key)
     found = store.find_api_key("h1")
-    assert found is not None and not found.revoked
+    assert found is not None
+    assert not found.revoked
     store.revoke_api_key("key_1")
     found = store.find_api_key("h1")
-    assert found is not None and found.revoked
+    assert found is not None
+    assert found.revoked
     assert store.find_api_key("nope") is None
 
     assert store.recall_idempotent("org-a", "k1") is None

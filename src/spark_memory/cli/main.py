@@ -45,8 +45,12 @@ def cli(ctx: click.Context, home: Path | None) -> None:
 @cli.command()
 @click.argument("query")
 @click.option("--library", "libraries", multiple=True, help="Only this library (repeatable).")
-@click.option("--version", "versions", multiple=True, metavar="LIB=VER", help="Prefer this version.")
-@click.option("--kind", "kinds", multiple=True, help="api, guide, example, note, or an insight kind.")
+@click.option(
+    "--version", "versions", multiple=True, metavar="LIB=VER", help="Prefer this version."
+)
+@click.option(
+    "--kind", "kinds", multiple=True, help="api, guide, example, note, or an insight kind."
+)
 @click.option("--k", default=10, show_default=True, help="How many results.")
 @click.option("--explain", is_flag=True, help="Show each hit's rank and score per channel.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -62,9 +66,7 @@ def search(
     as_json: bool,
 ) -> None:
     """Hybrid search of documentation and experience."""
-    hits = obj.spark.search(
-        query, libraries=libraries, versions=_pairs(versions), kinds=kinds, k=k
-    )
+    hits = obj.spark.search(query, libraries=libraries, versions=_pairs(versions), kinds=kinds, k=k)
     if as_json:
         emit_json([h.model_dump(mode="json") for h in hits])
         return

@@ -29,4 +29,3 @@ def rrf(
             explain.setdefault(hit.id, {})[name] = ChannelScore(rank=hit.rank, score=hit.score)
     order = sorted(fused, key=lambda i: -fused[i])
     return [(i, fused[i], explain[i]) for i in order]
-

@@ -9,7 +9,7 @@ rank and score per channel, so a result can explain itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spark_memory.config import SearchWeights
 from spark_memory.errors import InvalidInput, PayloadTooLarge, UnknownFilter
@@ -37,7 +37,7 @@ _DEPTH = 50
 class SearchRequest:
     query: str
     principal: Principal
-    filters: SearchFilters = SearchFilters()
+    filters: SearchFilters = field(default_factory=SearchFilters)
     k: int = 10
     doc_types: tuple[DocType, ...] = (DocType.SNIPPET, DocType.INSIGHT)
 
@@ -73,10 +73,14 @@ class HybridSearch:
             lex = self.store.lexical_search(
                 request.query, doc_type, request.filters, request.principal, depth
             )
-            vec = self.store.vector_search(vector, doc_type, request.filters, request.principal, depth)
+            vec = self.store.vector_search(
+                vector, doc_type, request.filters, request.principal, depth
+            )
             out += [("bm25", lex), ("vector", vec)]
             if doc_type is DocType.INSIGHT:
-                out.append(("trust", self._trust_channel({h.id for h in lex + vec}, request.principal)))
+                out.append(
+                    ("trust", self._trust_channel({h.id for h in lex + vec}, request.principal))
+                )
         return out
 
     def _trust_channel(self, ids: set[str], principal: Principal) -> list[ChannelHit]:
@@ -124,14 +128,30 @@ class HybridSearch:
 
 def _snippet_hit(s: Snippet, score: float, explain: dict[str, ChannelScore]) -> SearchHit:
     return SearchHit(
-        id=s.id, doc_type=DocType.SNIPPET, title=s.title, library=s.library, version=s.version,
-        symbol=s.symbol, kind=s.kind.value, text=s.text, score=score, channels=explain,
+        id=s.id,
+        doc_type=DocType.SNIPPET,
+        title=s.title,
+        library=s.library,
+        version=s.version,
+        symbol=s.symbol,
+        kind=s.kind.value,
+        text=s.text,
+        score=score,
+        channels=explain,
     )
 
 
 def _insight_hit(i: Insight, score: float, explain: dict[str, ChannelScore]) -> SearchHit:
     libraries = i.libraries
     return SearchHit(
-        id=i.id, doc_type=DocType.INSIGHT, title=i.title, library=libraries[0] if libraries else "",
-        version="", symbol="", kind=i.kind.value, text=i.content, score=score, channels=explain,
+        id=i.id,
+        doc_type=DocType.INSIGHT,
+        title=i.title,
+        library=libraries[0] if libraries else "",
+        version="",
+        symbol="",
+        kind=i.kind.value,
+        text=i.content,
+        score=score,
+        channels=explain,
     )

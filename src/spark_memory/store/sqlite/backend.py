@@ -12,21 +12,16 @@ import numpy as np
 
 from spark_memory.errors import CorruptStore, InvalidInput, NotFound, StoreError
 from spark_memory.models import (
-    Agent,
-    ApiKey,
     ChannelHit,
     DocType,
-    Feedback,
     Insight,
-    Org,
     Principal,
     SearchFilters,
     Snippet,
-    Trace,
 )
 from spark_memory.providers.embedder import Vectors
 from spark_memory.store import lexical
-from spark_memory.store.protocol import AuditEntry, EmbeddingSpace, LibraryStat, WriteResult
+from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, WriteResult
 from spark_memory.store.sqlite import migrate, records
 from spark_memory.store.sqlite.connection import Writer, connect
 from spark_memory.store.sqlite.indexes import SyncedIndex
@@ -173,14 +168,19 @@ class SqliteStore(RecordTables):
         def write(conn: sqlite3.Connection) -> WriteResult:
             seq = records.next_seq(conn)
             if ids is None:
-                rows = [r for (r,) in conn.execute(f"SELECT row FROM snippets WHERE {where}", params)]
+                rows = [
+                    r for (r,) in conn.execute(f"SELECT row FROM snippets WHERE {where}", params)
+                ]
             else:
                 rows = []
                 for chunk in _chunks(list(ids), 500):
-                    rows += [r for (r,) in conn.execute(
-                        f"SELECT row FROM snippets WHERE {where} AND id IN ({_marks(chunk)})",
-                        [*params, *chunk],
-                    )]
+                    rows += [
+                        r
+                        for (r,) in conn.execute(
+                            f"SELECT row FROM snippets WHERE {where} AND id IN ({_marks(chunk)})",
+                            [*params, *chunk],
+                        )
+                    ]
             _delete_rows(conn, "snippets", DocType.SNIPPET, rows, seq)
             return WriteResult(deleted=len(rows))
 
@@ -239,7 +239,12 @@ class SqliteStore(RecordTables):
         return [ChannelHit(id=i, rank=n, score=-float(s)) for n, (i, s) in enumerate(rows, 1)]
 
     def vector_search(
-        self, vector: Vectors, doc_type: DocType, filters: SearchFilters, principal: Principal, k: int
+        self,
+        vector: Vectors,
+        doc_type: DocType,
+        filters: SearchFilters,
+        principal: Principal,
+        k: int,
     ) -> list[ChannelHit]:
         index = self._indexes[doc_type].current(self._read())
         if index is None or len(index) == 0:
@@ -248,7 +253,7 @@ class SqliteStore(RecordTables):
         keys, sims = index.search(np.asarray(vector, dtype=np.float32), k, allowed)
         if len(keys) == 0:
             return []
-        ids = self._ids_for_rows(doc_type, keys)
+        ids = self._ids_for_rows(doc_type, keys.tolist())
         hits = [(ids[int(r)], float(s)) for r, s in zip(keys, sims, strict=True) if int(r) in ids]
         return [ChannelHit(id=i, rank=n, score=s) for n, (i, s) in enumerate(hits, 1)]
 
@@ -316,9 +321,7 @@ class SqliteStore(RecordTables):
 # --- write helpers (run on the writer thread, inside its transaction) ---------------------
 
 
-def _upsert_snippet(
-    conn: sqlite3.Connection, s: Snippet, vector: Vectors | None, seq: int
-) -> str:
+def _upsert_snippet(conn: sqlite3.Connection, s: Snippet, vector: Vectors | None, seq: int) -> str:
     found = conn.execute(
         "SELECT row, content_hash, embedding IS NOT NULL FROM snippets WHERE id = ?", (s.id,)
     ).fetchone()
@@ -327,8 +330,20 @@ def _upsert_snippet(
         cur = conn.execute(
             "INSERT INTO snippets (id, library, version, symbol, kind, title, text, embed_text,"
             " source, content_hash, embedding, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (s.id, s.library, s.version, s.symbol, s.kind.value, s.title, s.text, s.embed_text,
-             s.source, s.content_hash, emb, seq),
+            (
+                s.id,
+                s.library,
+                s.version,
+                s.symbol,
+                s.kind.value,
+                s.title,
+                s.text,
+                s.embed_text,
+                s.source,
+                s.content_hash,
+                emb,
+                seq,
+            ),
         )
         _index_snippet(conn, int(cur.lastrowid or 0), s)
         return "inserted"
@@ -338,11 +353,25 @@ def _upsert_snippet(
     conn.execute(
         "UPDATE snippets SET library = ?, version = ?, symbol = ?, kind = ?, title = ?, text = ?,"
         " embed_text = ?, source = ?, content_hash = ?, embedding = ?, seq = ? WHERE row = ?",
-        (s.library, s.version, s.symbol, s.kind.value, s.title, s.text, s.embed_text, s.source,
-         s.content_hash, emb, seq, row),
+        (
+            s.library,
+            s.version,
+            s.symbol,
+            s.kind.value,
+            s.title,
+            s.text,
+            s.embed_text,
+            s.source,
+            s.content_hash,
+            emb,
+            seq,
+            row,
+        ),
     )
     if emb is None:  # the old vector no longer describes the text
-        conn.execute("INSERT INTO tombstones (seq, doc_type, row) VALUES (?, 'snippet', ?)", (seq, row))
+        conn.execute(
+            "INSERT INTO tombstones (seq, doc_type, row) VALUES (?, 'snippet', ?)", (seq, row)
+        )
     conn.execute("DELETE FROM snippets_fts WHERE rowid = ?", (row,))
     _index_snippet(conn, row, s)
     return "updated"
@@ -355,13 +384,26 @@ def _index_snippet(conn: sqlite3.Connection, row: int, s: Snippet) -> None:
     )
 
 
-def _put_insight(conn: sqlite3.Connection, i: Insight, vector: Vectors | None, seq: int) -> WriteResult:
+def _put_insight(
+    conn: sqlite3.Connection, i: Insight, vector: Vectors | None, seq: int
+) -> WriteResult:
     found = conn.execute("SELECT row, body FROM insights WHERE id = ?", (i.id,)).fetchone()
     body = i.model_dump_json()
     libraries = " " + " ".join(i.libraries) + " "
     emb = None if vector is None else records.blob(vector)
-    values = (i.org_id, i.agent_id, i.scope.value, i.status.value, i.kind.value, libraries,
-              i.content_hash, body, emb, i.updated.isoformat(), seq)
+    values = (
+        i.org_id,
+        i.agent_id,
+        i.scope.value,
+        i.status.value,
+        i.kind.value,
+        libraries,
+        i.content_hash,
+        body,
+        emb,
+        i.updated.isoformat(),
+        seq,
+    )
     if found is None:
         cur = conn.execute(
             "INSERT INTO insights (org_id, agent_id, scope, status, kind, libraries, content_hash,"
@@ -375,7 +417,9 @@ def _put_insight(conn: sqlite3.Connection, i: Insight, vector: Vectors | None, s
     else:
         row = found[0]
         if emb is None:
-            emb_row = conn.execute("SELECT embedding FROM insights WHERE row = ?", (row,)).fetchone()
+            emb_row = conn.execute(
+                "SELECT embedding FROM insights WHERE row = ?", (row,)
+            ).fetchone()
             values = (*values[:8], emb_row[0], *values[9:])
         conn.execute(
             "UPDATE insights SET org_id = ?, agent_id = ?, scope = ?, status = ?, kind = ?,"
@@ -392,7 +436,9 @@ def _put_insight(conn: sqlite3.Connection, i: Insight, vector: Vectors | None, s
     return result
 
 
-def _delete_rows(conn: sqlite3.Connection, table: str, doc_type: DocType, rows: list[int], seq: int) -> None:
+def _delete_rows(
+    conn: sqlite3.Connection, table: str, doc_type: DocType, rows: list[int], seq: int
+) -> None:
     for chunk in _chunks(rows, 500):
         marks = _marks(chunk)
         conn.execute(f"DELETE FROM {table} WHERE row IN ({marks})", chunk)

@@ -77,7 +77,7 @@ class Writer:
             conn.execute("BEGIN IMMEDIATE")
             result = fn(conn)
             conn.execute("COMMIT")
-        except BaseException as exc:  # the caller's thread re-raises it; this one must live
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread; this one must live
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             fut.set_exception(_translate(exc))

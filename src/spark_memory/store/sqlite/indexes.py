@@ -72,9 +72,13 @@ class SyncedIndex:
 
     def _apply_changes(self, conn: sqlite3.Connection, index: VectorIndex) -> int:
         since = self._seq
-        gone = [r for (r,) in conn.execute(
-            "SELECT row FROM tombstones WHERE doc_type = ? AND seq > ?", (self.doc_type.value, since)
-        )]
+        gone = [
+            r
+            for (r,) in conn.execute(
+                "SELECT row FROM tombstones WHERE doc_type = ? AND seq > ?",
+                (self.doc_type.value, since),
+            )
+        ]
         if gone:
             index.remove(np.asarray(gone, dtype=np.int64))
         cursor = conn.execute(

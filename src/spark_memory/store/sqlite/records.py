@@ -14,7 +14,9 @@ from spark_memory.models import Insight, InsightStatus, Principal, SearchFilters
 from spark_memory.providers.embedder import Vectors
 from spark_memory.store.protocol import EmbeddingSpace, LibraryStat
 
-SNIPPET_COLUMNS = "id, library, version, symbol, kind, title, text, embed_text, source, content_hash"
+SNIPPET_COLUMNS = (
+    "id, library, version, symbol, kind, title, text, embed_text, source, content_hash"
+)
 
 
 def snippet_from_row(row: Sequence[Any]) -> Snippet:
@@ -47,7 +49,9 @@ def read_seq(conn: sqlite3.Connection) -> int:
 
 
 def get_space(conn: sqlite3.Connection) -> EmbeddingSpace | None:
-    rows = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('embed_model', 'embed_dim')"))
+    rows = dict(
+        conn.execute("SELECT key, value FROM meta WHERE key IN ('embed_model', 'embed_dim')")
+    )
     if "embed_model" not in rows:
         return None
     return EmbeddingSpace(rows["embed_model"], int(rows["embed_dim"]))
@@ -61,7 +65,9 @@ def set_space(conn: sqlite3.Connection, space: EmbeddingSpace) -> None:
     )
 
 
-def claim_space(conn: sqlite3.Connection, space: EmbeddingSpace | None, vectors: Vectors | None) -> None:
+def claim_space(
+    conn: sqlite3.Connection, space: EmbeddingSpace | None, vectors: Vectors | None
+) -> None:
     """Adopt ``space`` on first use; refuse vectors from any other model or dimension."""
     if vectors is None:
         return
@@ -88,7 +94,7 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 def pick_version(available: Sequence[str], wanted: str | None) -> str:
     """The stored version to serve: the caller's, else the nearest below, else above."""
-    if wanted in available:
+    if wanted is not None and wanted in available:
         return wanted
     ordered = sorted(available, key=_version_key)
     if wanted is None:
@@ -98,7 +104,9 @@ def pick_version(available: Sequence[str], wanted: str | None) -> str:
     return below[-1] if below else ordered[0]
 
 
-def snippet_filter_sql(filters: SearchFilters, stats: Sequence[LibraryStat]) -> tuple[str, list[Any]]:
+def snippet_filter_sql(
+    filters: SearchFilters, stats: Sequence[LibraryStat]
+) -> tuple[str, list[Any]]:
     """WHERE-clause fragment (alias ``s``) for library, version and kind filters."""
     clauses: list[str] = []
     params: list[Any] = []

@@ -54,10 +54,16 @@ class RecordTables:
 
     # --- traces and feedback -------------------------------------------------------------
     def add_trace(self, trace: Trace) -> WriteResult:
-        return self._insert_once("traces", {
-            "id": trace.id, "org_id": trace.org_id, "agent_id": trace.agent_id,
-            "created": trace.created.isoformat(), "body": trace.model_dump_json(),
-        })
+        return self._insert_once(
+            "traces",
+            {
+                "id": trace.id,
+                "org_id": trace.org_id,
+                "agent_id": trace.agent_id,
+                "created": trace.created.isoformat(),
+                "body": trace.model_dump_json(),
+            },
+        )
 
     def get_trace(self, trace_id: str, principal: Principal) -> Trace:
         rows = self._query(
@@ -67,7 +73,9 @@ class RecordTables:
             raise NotFound(f"no trace {trace_id!r}")
         return Trace.model_validate_json(rows[0][0])
 
-    def list_traces(self, org_id: str, since: datetime | None = None, limit: int = 1000) -> list[Trace]:
+    def list_traces(
+        self, org_id: str, since: datetime | None = None, limit: int = 1000
+    ) -> list[Trace]:
         rows = self._query(
             "SELECT body FROM traces WHERE org_id = ? AND created > ? ORDER BY created LIMIT ?",
             (org_id, since.isoformat() if since else "", limit),
@@ -75,11 +83,17 @@ class RecordTables:
         return [Trace.model_validate_json(b) for (b,) in rows]
 
     def add_feedback(self, feedback: Feedback) -> WriteResult:
-        return self._insert_once("feedback", {
-            "id": feedback.id, "target_id": feedback.target_id, "org_id": feedback.org_id,
-            "agent_id": feedback.agent_id, "created": feedback.created.isoformat(),
-            "body": feedback.model_dump_json(),
-        })
+        return self._insert_once(
+            "feedback",
+            {
+                "id": feedback.id,
+                "target_id": feedback.target_id,
+                "org_id": feedback.org_id,
+                "agent_id": feedback.agent_id,
+                "created": feedback.created.isoformat(),
+                "body": feedback.model_dump_json(),
+            },
+        )
 
     def list_feedback(self, target_id: str) -> list[Feedback]:
         rows = self._query(
@@ -139,8 +153,14 @@ class RecordTables:
             conn.execute(
                 "INSERT INTO audit (at, org_id, agent_id, action, target_id, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (entry.at.isoformat(), entry.org_id, entry.agent_id, entry.action,
-                 entry.target_id, entry.detail),
+                (
+                    entry.at.isoformat(),
+                    entry.org_id,
+                    entry.agent_id,
+                    entry.action,
+                    entry.target_id,
+                    entry.detail,
+                ),
             )
 
         self._write(write)

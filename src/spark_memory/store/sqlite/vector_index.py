@@ -139,7 +139,14 @@ class VectorIndex:
     def _build_hnsw(self) -> None:
         from usearch.index import Index  # heavy native module: only when needed
 
-        index = Index(ndim=self.dim, metric="ip", dtype="f32", connectivity=16, expansion_add=64, expansion_search=96)
+        index = Index(
+            ndim=self.dim,
+            metric="ip",
+            dtype="f32",
+            connectivity=16,
+            expansion_add=64,
+            expansion_search=96,
+        )
         index.add(self._keys[: self._size], self._matrix[: self._size], threads=os.cpu_count() or 1)
         self._hnsw = index
 
@@ -170,7 +177,9 @@ class VectorIndex:
         _atomic_text(folder / "stamp.json", json.dumps({**stamp, "size": self._size}))
 
     @classmethod
-    def load(cls, folder: Path, dim: int, ann_threshold: int) -> tuple[VectorIndex, dict[str, object]] | None:
+    def load(
+        cls, folder: Path, dim: int, ann_threshold: int
+    ) -> tuple[VectorIndex, dict[str, object]] | None:
         """The saved index and its stamp, or None when absent or unreadable."""
         try:
             stamp = json.loads((folder / "stamp.json").read_text("utf-8"))
