@@ -1,8 +1,11 @@
-"""The Spark façade: one method per use case. The only module that picks a backend."""
+"""The Spark façade: core use cases, assembly of the feature mixins, backend choice.
+
+This is the only module that picks a store backend or an embedder.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +20,8 @@ from spark_memory.models import (
 )
 from spark_memory.providers.embedder import Embedder
 from spark_memory.search.hybrid import HybridSearch, SearchRequest
+from spark_memory.service.base import Progress, ServiceBase
 from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, Store
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class StoreStats:
         }
 
 
-class Spark:
+class Spark(ServiceBase):
     def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
         self.settings = settings
         self.store = store
@@ -71,10 +73,6 @@ class Spark:
 
     def __exit__(self, *_: object) -> None:
         self.close()
-
-    @property
-    def space(self) -> EmbeddingSpace:
-        return EmbeddingSpace(self.embedder.model_name, self.embedder.dim)
 
     # --- search ------------------------------------------------------------------------
     def search(
