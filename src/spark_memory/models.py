@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 # Limits shared by every interface; the interfaces turn violations into 413/422.
@@ -20,6 +22,9 @@ MAX_TEXT_CHARS = 64_000
 MAX_TITLE_CHARS = 300
 MAX_TAGS = 32
 MAX_K = 200
+
+# Rows of unit-length float32 vectors, one per text.
+Vectors = NDArray[np.float32]
 
 ShortText = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
 LongText = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-import numpy as np
-from numpy.typing import NDArray
+from spark_memory.models import Vectors
 
-Vectors = NDArray[np.float32]
+__all__ = ["Embedder", "Vectors"]
 
 
 @runtime_checkable

@@ -29,8 +29,8 @@ from spark_memory.models import (
     SearchFilters,
     Snippet,
     Trace,
+    Vectors,
 )
-from spark_memory.providers.embedder import Vectors
 
 
 @dataclass(frozen=True)

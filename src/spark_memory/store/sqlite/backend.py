@@ -18,8 +18,8 @@ from spark_memory.models import (
     Principal,
     SearchFilters,
     Snippet,
+    Vectors,
 )
-from spark_memory.providers.embedder import Vectors
 from spark_memory.store import lexical
 from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, WriteResult
 from spark_memory.store.sqlite import migrate, records

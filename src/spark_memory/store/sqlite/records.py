@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 
 from spark_memory.errors import EmbeddingMismatch, InvalidInput
-from spark_memory.models import Insight, InsightStatus, Principal, SearchFilters, Snippet
-from spark_memory.providers.embedder import Vectors
+from spark_memory.models import Insight, InsightStatus, Principal, SearchFilters, Snippet, Vectors
 from spark_memory.store.protocol import EmbeddingSpace, LibraryStat
 
 SNIPPET_COLUMNS = (
