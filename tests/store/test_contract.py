@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -284,13 +286,15 @@ def test_feedback_tenancy_idempotency_and_audit(store: Store) -> None:
     assert store.recall_idempotent("org-b", "k1") is None
 
 
-def test_a_second_handle_sees_acknowledged_writes(store: Store, tmp_path: object) -> None:
+def test_a_second_handle_sees_acknowledged_writes(
+    store: Store, backend: str, tmp_path: Path
+) -> None:
     from tests.conftest import open_backend
 
     items = corpus()
     vectors = unit_vectors(5)
     store.upsert_snippets(items[:2], vectors[:2], SPACE)
-    other = open_backend("sqlite", tmp_path)  # type: ignore[arg-type]
+    other = open_backend(backend, tmp_path)
     try:
         assert len(other.vector_search(vectors[0], DocType.SNIPPET, SearchFilters(), ALICE, 5)) == 2
         store.upsert_snippets(items[2:], vectors[2:], SPACE)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from spark_memory import __version__
+from spark_memory.cli.admin_cmd import migrate
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
 from spark_memory.errors import SparkError
 
@@ -122,6 +123,9 @@ def reembed(obj: CliContext, yes: bool) -> None:
     with progress_bar("re-embedding") as update:
         done = spark.reembed(update)
     click.echo(f"re-embedded {done} snippets with {spark.embedder.model_name}")
+
+
+cli.add_command(migrate)
 
 
 def main() -> None:

@@ -131,4 +131,14 @@ def open_store(settings: Settings) -> Store:
         from spark_memory.store.sqlite import SqliteStore
 
         return SqliteStore(settings.db_path, ann_threshold=settings.ann_threshold)
-    raise ConfigError(f"unsupported database URL {url!r} (the PostgreSQL backend is not built yet)")
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from spark_memory.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise ConfigError(
+                f"SPARK_DATABASE_URL names PostgreSQL but {exc.name} is not installed;"
+                " pip install 'spark-memory[postgres]'"
+            ) from exc
+        return PostgresStore(url)
+    # The URL itself is not echoed: it may hold a password.
+    raise ConfigError("unsupported SPARK_DATABASE_URL: expected postgresql://user@host/db")

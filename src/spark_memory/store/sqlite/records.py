@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -10,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from spark_memory.errors import EmbeddingMismatch, InvalidInput
-from spark_memory.models import Insight, InsightStatus, Principal, SearchFilters, Snippet, Vectors
+from spark_memory.models import Insight, Principal, SearchFilters, Snippet, Vectors
+from spark_memory.store import filters as shared
+from spark_memory.store.filters import pick_version as pick_version  # re-exported
 from spark_memory.store.protocol import EmbeddingSpace, LibraryStat
 
 SNIPPET_COLUMNS = (
@@ -85,101 +86,24 @@ def claim_space(
 
 
 # --- filters ----------------------------------------------------------------------------
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", version)[:4])
-
-
-def pick_version(available: Sequence[str], wanted: str | None) -> str:
-    """The stored version to serve: the caller's, else the nearest below, else above."""
-    if wanted is not None and wanted in available:
-        return wanted
-    ordered = sorted(available, key=_version_key)
-    if wanted is None:
-        return ordered[-1]
-    key = _version_key(wanted)
-    below = [v for v in ordered if _version_key(v) <= key]
-    return below[-1] if below else ordered[0]
+# The clauses themselves live in store/filters.py, shared with PostgreSQL, so that both
+# backends decide visibility and version preference identically.
 
 
 def snippet_filter_sql(
     filters: SearchFilters, stats: Sequence[LibraryStat]
 ) -> tuple[str, list[Any]]:
     """WHERE-clause fragment (alias ``s``) for library, version and kind filters."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if filters.libraries:
-        clauses.append(f"s.library IN ({_marks(filters.libraries)})")
-        params.extend(filters.libraries)
-    if filters.kinds:
-        clauses.append(f"s.kind IN ({_marks(filters.kinds)})")
-        params.extend(filters.kinds)
-    version_sql, version_params = _version_sql(filters, stats)
-    if version_sql:
-        clauses.append(version_sql)
-        params.extend(version_params)
+    clauses, params = shared.snippet_clauses(filters, stats)
     return (" AND ".join(clauses) or "1"), params
-
-
-def _version_sql(filters: SearchFilters, stats: Sequence[LibraryStat]) -> tuple[str, list[Any]]:
-    # One version per library is served, so several stored versions never show the
-    # same symbol twice; libraries with a single stored version need no clause.
-    versions: dict[str, list[str]] = {}
-    for stat in stats:
-        versions.setdefault(stat.library, []).append(stat.version)
-    parts: list[str] = []
-    params: list[Any] = []
-    pinned: set[str] = set()
-    for library, available in versions.items():
-        wanted = filters.versions.get(library)
-        if len(available) == 1 and wanted is None:
-            continue
-        parts.append("(s.library = ? AND s.version = ?)")
-        params.extend([library, pick_version(available, wanted)])
-        pinned.add(library)
-    if not parts:
-        return "", []
-    others = [lib for lib in versions if lib not in pinned]
-    if others:
-        parts.append(f"s.library IN ({_marks(others)})")
-        params.extend(others)
-    return "(" + " OR ".join(parts) + ")", params
 
 
 def insight_filter_sql(filters: SearchFilters, principal: Principal) -> tuple[str, list[Any]]:
     """Visibility, status, scope and library clauses (alias ``i``); scopes live here."""
-    me = {"org": principal.org_id, "agent": principal.agent_id}
-    clauses = [
-        "(i.scope = 'public' OR (i.scope = 'org' AND i.org_id = ?)"
-        " OR (i.scope = 'private' AND i.org_id = ? AND i.agent_id = ?))"
-    ]
-    params: list[Any] = [me["org"], me["org"], me["agent"]]
-    statuses = [s.value for s in filters.statuses]
-    status_marks = _marks(statuses) if statuses else "''"
-    clauses.append(
-        f"(i.status IN ({status_marks})"
-        " OR (i.status = 'quarantined' AND i.org_id = ? AND i.agent_id = ?))"
-    )
-    params.extend([*statuses, me["org"], me["agent"]])
-    if filters.scopes:
-        clauses.append(f"i.scope IN ({_marks(filters.scopes)})")
-        params.extend(s.value for s in filters.scopes)
-    if filters.libraries:
-        likes = " OR ".join("i.libraries LIKE ?" for _ in filters.libraries)
-        clauses.append(f"(i.libraries = ' ' OR {likes})")
-        params.extend(f"% {lib} %" for lib in filters.libraries)
-    if filters.kinds:
-        clauses.append(f"i.kind IN ({_marks(filters.kinds)})")
-        params.extend(filters.kinds)
+    clauses, params = shared.insight_clauses(filters, principal)
     return " AND ".join(clauses), params
 
 
 def visible_sql(principal: Principal) -> tuple[str, list[Any]]:
     """Visibility of one insight fetched by id: any status but others' quarantine."""
-    every = SearchFilters(statuses=[s for s in InsightStatus if s != InsightStatus.QUARANTINED])
-    return insight_filter_sql(every, principal)
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" for _ in values)
+    return insight_filter_sql(shared.visible_filters(), principal)
