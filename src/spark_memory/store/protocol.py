@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from spark_memory.models import (
@@ -24,6 +25,7 @@ from spark_memory.models import (
     DocType,
     Feedback,
     Insight,
+    InsightStatus,
     Org,
     Principal,
     SearchFilters,
@@ -64,6 +66,67 @@ class AuditEntry:
     action: str  # e.g. insight.create, trace.record, feedback.share
     target_id: str
     detail: str = ""
+
+
+# --- learning loop records --------------------------------------------------------------
+
+
+class TraceState(StrEnum):
+    """What a curation epoch did with a trace. Traces without a state are pending."""
+
+    USED = "used"  # generalised into (or merged with) an insight
+    REJECTED = "rejected"  # filtered out for good (unsafe, nothing to learn, ...)
+    DEFERRED = "deferred"  # too little evidence yet; offered again to later epochs
+    EXPIRED = "expired"  # deferred for too long; no longer offered
+
+
+class LinkKind(StrEnum):
+    MERGED = "merged"  # source was folded into target as an endorsement (reversible)
+    ENDORSES = "endorses"  # source (another org's near-duplicate) endorses target
+    PROMOTED = "promoted"  # source is a member of the family promoted to target (public)
+
+
+@dataclass(frozen=True)
+class InsightLink:
+    """A reversible relation between two insights, written by curation."""
+
+    id: str
+    kind: LinkKind
+    source_id: str
+    target_id: str
+    org_id: str  # the org whose contribution the link records (source's owner)
+    epoch_id: str
+    created: datetime
+    active: bool = True
+    snapshot: str = ""  # JSON of the source insight as it was, so a merge can be undone
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    action: str  # created, merged, rejected, deferred, promoted, released, demoted, ...
+    target_id: str  # the insight or trace concerned
+    org_id: str  # whose data it concerns; "" for store-wide events
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """The log of one curation epoch: what it created, merged, rejected, and why."""
+
+    id: str
+    started: datetime
+    finished: datetime
+    counts: dict[str, int] = field(default_factory=dict)
+    events: tuple[EpochEvent, ...] = ()
+
+
+@dataclass(frozen=True)
+class ErasedRecords:
+    traces: int = 0
+    feedback: int = 0
+    audit: int = 0
+    idempotency: int = 0
+    links: int = 0
 
 
 class Store(Protocol):
@@ -183,3 +246,68 @@ class Store(Protocol):
     def audit(self, entry: AuditEntry) -> None: ...
 
     def audit_log(self, org_id: str, limit: int = 100) -> list[AuditEntry]: ...
+
+    # --- learning loop ---------------------------------------------------------------------
+    # The methods named ``unscoped_*`` and the trace queue ignore tenancy: they serve the
+    # curation worker (which must see every org's experience to cluster it) and erasure.
+    # No request path may hand their results to a caller without its own scope check.
+    def pending_traces(self, limit: int = 1000) -> list[Trace]:
+        """Traces of every org with no state or DEFERRED, oldest first."""
+        ...
+
+    def mark_traces(self, trace_ids: Sequence[str], epoch_id: str, state: TraceState) -> None: ...
+
+    def delete_trace(self, trace_id: str, org_id: str) -> WriteResult:
+        """Delete one trace of ``org_id`` (and its curation state); deleted=0 if absent."""
+        ...
+
+    def delete_feedback(self, feedback_id: str, org_id: str) -> WriteResult: ...
+
+    def delete_insight(self, insight_id: str) -> WriteResult:
+        """Delete an insight with its search entries and vector; deleted=0 if absent."""
+        ...
+
+    def feedback_targets(self) -> list[str]:
+        """Ids that have any feedback (insights and snippets), for trust recomputation."""
+        ...
+
+    def unscoped_insights(self, insight_ids: Sequence[str]) -> dict[str, Insight]: ...
+
+    def unscoped_insights_of(self, org_id: str) -> list[Insight]:
+        """Every insight owned by ``org_id``, any scope or status."""
+        ...
+
+    def unscoped_insights_since(self, since: datetime | None, limit: int = 10_000) -> list[Insight]:
+        """Insights of every org written (created or updated) after ``since``, oldest first."""
+        ...
+
+    def unscoped_vector_search(
+        self, vector: Vectors, k: int, statuses: Sequence[InsightStatus]
+    ) -> list[ChannelHit]:
+        """Nearest insights of every org and scope with one of ``statuses``."""
+        ...
+
+    def put_link(self, link: InsightLink) -> WriteResult:
+        """Insert or replace by id (replacing is how a link is deactivated)."""
+        ...
+
+    def links_of(self, insight_ids: Sequence[str]) -> list[InsightLink]:
+        """Links, active or not, whose source or target is one of ``insight_ids``."""
+        ...
+
+    def put_epoch(self, epoch: EpochRecord) -> WriteResult: ...
+
+    def list_epochs(self, limit: int = 20) -> list[EpochRecord]:
+        """Most recent first."""
+        ...
+
+    def audit_entry(self, org_id: str, seq: int) -> AuditEntry:
+        """One audit entry of ``org_id``; NotFound for another org's."""
+        ...
+
+    def erase_records(self, org_id: str, agent_id: str | None) -> ErasedRecords:
+        """Delete the traces, feedback, audit entries and links of an org or one of its
+        agents (idempotency keys too for a whole org). Insights are the caller's job:
+        their removal has consequences (families, public copies) decided above the store.
+        """
+        ...

@@ -24,6 +24,7 @@ from spark_memory.store import lexical
 from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, WriteResult
 from spark_memory.store.sqlite import migrate, records
 from spark_memory.store.sqlite.connection import Writer, connect
+from spark_memory.store.sqlite.experience_tables import ExperienceTables
 from spark_memory.store.sqlite.indexes import SyncedIndex
 from spark_memory.store.sqlite.tables import RecordTables
 
@@ -33,7 +34,7 @@ _BM25_SNIPPETS = "bm25(snippets_fts, 4.0, 2.0, 1.0)"
 _BM25_INSIGHTS = "bm25(insights_fts, 3.0, 3.0, 1.0, 1.0)"
 
 
-class SqliteStore(RecordTables):
+class SqliteStore(RecordTables, ExperienceTables):
     """Implements ``spark_memory.store.protocol.Store`` on one SQLite file."""
 
     def __init__(self, path: Path, *, ann_threshold: int = 20_000) -> None:
