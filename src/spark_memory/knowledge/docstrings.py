@@ -55,7 +55,7 @@ _SECTION_ALIASES: dict[str, str] = {
     "param": "parameters",
     "args": "parameters",
     "arguments": "parameters",
-    "other parameters": "parameters",
+    "other parameters": "other_parameters",
     "keyword args": "parameters",
     "keyword arguments": "parameters",
     "kwargs": "parameters",
@@ -80,11 +80,14 @@ _SECTION_ALIASES: dict[str, str] = {
     "todo": "todo",
     "receives": "parameters",
 }
-_LIST_SECTIONS = {"parameters", "returns", "raises", "attributes"}
+_LIST_SECTIONS = {"parameters", "other_parameters", "returns", "raises", "attributes"}
 
 _UNDERLINE = re.compile(r"^\s*([-=~^]{3,})\s*$")
 _GOOGLE_HEADER = re.compile(r"^([A-Za-z][A-Za-z ]{1,30}?)\s*::?\s*$")
-_SIGNATURE = re.compile(r"^[A-Za-z_][\w.]*\s*\(")
+_SIGNATURE = re.compile(r"^[A-Za-z_][\w.]*\(")
+# A whole call signature: name(...) and at most a return annotation after it, so that
+# "Pickle (serialize) object to file." stays a sentence.
+_FULL_SIGNATURE = re.compile(r"^[A-Za-z_][\w.]*\(.*\)\s*(->\s*\S.*)?$")
 _GOOGLE_ITEM = re.compile(r"^(\*{0,2}[\w.]+)\s*(?:\(([^)]*)\))?\s*:\s*(.*)$")
 _FIELD = re.compile(
     r"^:(param|parameter|arg|argument|key|keyword|type|returns?|rtype|raises?|except)\b([^:]*):\s*(.*)$"
@@ -129,9 +132,10 @@ def _take_signature(lines: list[str]) -> tuple[str, list[str]]:
         depth += line.count("(") + line.count("[") - line.count(")") - line.count("]")
         if depth <= 0:
             rest = lines[i + 1 :]
-            if rest and rest[0].strip():
-                return "", lines  # prose right after: it was a sentence, not a signature
-            return " ".join(taken), rest
+            signature = " ".join(taken)
+            if (rest and rest[0].strip()) or not _FULL_SIGNATURE.match(signature):
+                return "", lines  # prose right after or around: a sentence, not a signature
+            return signature, rest
     return "", lines
 
 
@@ -141,7 +145,8 @@ def _section_name(line: str, next_line: str) -> str | None:
     if not title or line[:1].isspace():
         return None
     if _UNDERLINE.match(next_line) and len(title) <= 40:
-        return _SECTION_ALIASES.get(title.lower(), title.lower())
+        # Unknown underlined titles are rST headings of module docs, not sections.
+        return _SECTION_ALIASES.get(title.lower())
     match = _GOOGLE_HEADER.match(title)
     if match:
         return _SECTION_ALIASES.get(match.group(1).strip().lower())
@@ -153,39 +158,41 @@ def _split_sections(lines: list[str]) -> tuple[list[str], dict[str, _Section], l
     sections: dict[str, _Section] = {}
     problems: list[str] = []
     current = preamble
+    google = False
     i = 0
     while i < len(lines):
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
         name = _section_name(lines[i], nxt)
         if name is None:
-            if _ends_google_section(current, sections, lines[i]):
-                current = preamble  # Google sections are indented; back at the margin is prose
+            if google and lines[i].strip() and not lines[i][:1].isspace():
+                current, google = preamble, False  # Google sections are indented: back to prose
             current.append(lines[i])
             i += 1
             continue
         underlined = bool(_UNDERLINE.match(nxt))
-        if name in sections:
-            # Overloaded C functions (torch) document each overload in turn: merge them.
-            if underlined:
-                problems.append(f"repeated section {name}")
-            sections[name].lines.append("")
-        current = sections.setdefault(name, _Section(numpy_style=underlined)).lines
+        if name in sections and underlined:
+            problems.append(f"repeated section {name}")
+        # Overloaded C functions (torch) document each overload in turn, and "Args:" and
+        # "Keyword args:" are one list: a repeated section continues in a new chunk.
+        section = sections.setdefault(name, _Section(numpy_style=underlined))
+        section.chunks.append([])
+        current, google = section.chunks[-1], not underlined
         i += 2 if underlined else 1
-    for section in sections.values():
-        section.lines[:] = _dedent_block(section.lines)
     return preamble, sections, problems
-
-
-def _ends_google_section(current: list[str], sections: dict[str, _Section], line: str) -> bool:
-    if not line.strip() or line[:1].isspace():
-        return False
-    return any(current is s.lines and not s.numpy_style for s in sections.values())
 
 
 @dataclass
 class _Section:
     numpy_style: bool
-    lines: list[str] = field(default_factory=list)
+    chunks: list[list[str]] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        """The chunks, each dedented on its own (their indentation may differ)."""
+        out: list[str] = []
+        for chunk in self.chunks:
+            out += [*_dedent_block(chunk), ""]
+        return _dedent_block(out)
 
 
 def _dedent_block(lines: list[str]) -> list[str]:
@@ -208,15 +215,23 @@ class _Body:
     prose: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    last: list[str] | None = None  # the list an indented continuation paragraph joins
 
 
 def _parse_body(lines: list[str]) -> _Body:
     body = _Body()
     paragraphs = _paragraphs(lines)
-    if paragraphs and not _is_code(paragraphs[0]) and not _is_directive(paragraphs[0]):
+    if paragraphs and len(paragraphs[0]) > 1 and _UNDERLINE.match(paragraphs[0][1]):
+        body.summary = paragraphs[0][0].strip()  # a module doc opening with an rST title
+        paragraphs[0] = paragraphs[0][2:]
+        paragraphs = [p for p in paragraphs if p]
+    elif paragraphs and not _is_code(paragraphs[0]) and not _is_directive(paragraphs[0]):
         body.summary = " ".join(x.strip() for x in paragraphs.pop(0))
     for i, para in enumerate(paragraphs):
         _place_paragraph(body, para, paragraphs[i - 1] if i else [])
+    if not body.summary and body.prose:
+        # Opened by a note or deprecation directive: the first prose paragraph summarises.
+        body.summary = " ".join(body.prose.pop(0).split())
     return body
 
 
@@ -263,15 +278,21 @@ def _is_directive(para: list[str]) -> bool:
 
 def _place_paragraph(body: _Body, para: list[str], previous: list[str]) -> None:
     """Doctest and fenced blocks are examples; rST literal blocks (formulas, call
-    signatures) stay in the prose they illustrate."""
+    signatures) stay in the prose they illustrate; a note directive keeps the
+    indented paragraphs that follow it."""
     text = "\n".join(para)
     if _is_code(para):
         lead = previous and not _is_code(previous) and previous[-1].rstrip().endswith(":")
         body.code.append("\n".join(previous) + "\n" + text if lead else text)
+        body.last = None
     elif para[0].strip().lower().startswith(_NOTE_DIRECTIVES):
         body.notes.append(text)
+        body.last = body.notes
+    elif body.last is not None and para[0][:1].isspace():
+        body.last[-1] += "\n\n" + text
     else:
         body.prose.append(text)
+        body.last = None
 
 
 _NOTE_DIRECTIVES = (
@@ -421,7 +442,7 @@ def _assemble(
         summary=body.summary,
         extended="\n\n".join(body.prose),
         signature=signature,
-        parameters=lists["parameters"] or tuple(fields["parameters"]),
+        parameters=(lists["parameters"] or tuple(fields["parameters"])) + lists["other_parameters"],
         returns=lists["returns"] or tuple(fields["returns"]),
         raises=lists["raises"] or tuple(fields["raises"]),
         attributes=lists["attributes"],

@@ -69,7 +69,14 @@ SKIP_PREFIXES: dict[str, tuple[str, ...]] = {
         "torch.contrib",
         "torch.onnx._internal",
     ),
-    "tensorflow": ("tensorflow.keras", "tensorflow.compat.v1.keras", "tensorflow.compat.v2.keras"),
+    "tensorflow": (
+        "tensorflow.keras",
+        "tensorflow.compat.v1.keras",
+        "tensorflow.compat.v2.keras",
+        # compat.v1.compat.v2... are further copies of the whole API
+        "tensorflow.compat.v1.compat",
+        "tensorflow.compat.v2.compat",
+    ),
     "sklearn": ("sklearn.externals",),
     "pandas": ("pandas.util.testing", "pandas.conftest"),
 }
@@ -103,6 +110,7 @@ MAX_INHERITED_COPIES = 2000
 MAX_DOC_CHARS = 60_000
 MAX_SIGNATURE_CHARS = 1500
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_PROCESS = re.compile(r"/proc/\d+/")  # numpy.testing.memusage(_proc_pid_stat='/proc/<pid>/stat')
 
 
 class ModuleTimeout(BaseException):
@@ -192,6 +200,17 @@ def safe_getattr(obj: Any, name: str, writer: Writer, where: str) -> tuple[bool,
     except Exception as exc:  # noqa: BLE001 - any third-party error; reported, walk goes on
         writer.problem("getattr_error", f"{where}.{name}", _describe(exc))
         return False, None
+
+
+def dunder(obj: Any, name: str, default: Any) -> Any:
+    """getattr with a default that also survives a module ``__getattr__`` raising
+    something other than AttributeError for dunder names."""
+    try:
+        return getattr(obj, name, default)
+    except ModuleTimeout:
+        raise
+    except Exception:  # noqa: BLE001 - arbitrary library code; the default is the answer
+        return default
 
 
 def _describe(exc: BaseException) -> str:
@@ -302,7 +321,10 @@ class Walker:
                 continue
             self.modules[name] = module
             self.module_ids[id(module)] = name
-            queue.extend(self.children(name, module))
+            try:
+                queue.extend(self.children(name, module))
+            except Exception as exc:  # noqa: BLE001 - one odd module must not end the walk
+                self.writer.problem("walk_error", name, _describe(exc))
         if queue:
             self.writer.problem("too_many_modules", self.library, f"stopped at {MAX_MODULES}")
 
@@ -320,7 +342,7 @@ class Walker:
         return None
 
     def module_name(self, module: types.ModuleType, path: str) -> str:
-        real = getattr(module, "__name__", "")
+        real = dunder(module, "__name__", "")
         if self.library in API_PACKAGES or not isinstance(real, str):
             return path
         return real if is_public_path(real) and root_of(real) == self.library else path
@@ -343,7 +365,7 @@ class Walker:
         """Module attributes lead to this library's modules; one with a private name
         is followed only where the attribute path *is* the public API (TensorFlow),
         elsewhere it is an import alias (``import numpy.core.numeric as N``)."""
-        real = getattr(module, "__name__", "")
+        real = dunder(module, "__name__", "")
         if not isinstance(real, str) or root_of(real) != self.library:
             return False
         if self.library in API_PACKAGES:
@@ -351,7 +373,7 @@ class Walker:
         return is_public_path(real)
 
     def file_children(self, module: types.ModuleType) -> list[str]:
-        paths = getattr(module, "__path__", None)
+        paths = dunder(module, "__path__", None)
         if paths is None:
             return []
         try:
@@ -359,7 +381,7 @@ class Walker:
                 i.name for i in pkgutil.iter_modules(list(paths)) if not i.name.startswith("_")
             )
         except Exception as exc:  # noqa: BLE001 - namespace packages with odd __path__
-            self.writer.problem("listing_error", getattr(module, "__name__", "?"), _describe(exc))
+            self.writer.problem("listing_error", dunder(module, "__name__", "?"), _describe(exc))
             return []
 
     # phase 2: naming candidates ---------------------------------------------------------
@@ -391,7 +413,7 @@ class Walker:
         except Exception as exc:  # noqa: BLE001 - a module-level __dir__ runs library code
             self.writer.problem("getattr_error", f"{name}.__dir__", _describe(exc))
             names = set()
-        exported = getattr(module, "__all__", None)
+        exported = dunder(module, "__all__", None)
         if isinstance(exported, (list, tuple)):
             names |= {n for n in exported if isinstance(n, str) and not n.startswith("_")}
         return self.capped(name, sorted(names))
@@ -490,10 +512,12 @@ class Walker:
         kind = (
             "class" if inspect.isclass(obj) else "function" if inspect.isroutine(obj) else "object"
         )
+        doc, doc_from = self.class_doc(obj) if kind == "class" else (own_doc(obj), "")
         self.writer.symbol(
             name,
             kind,
-            own_doc(obj),
+            doc,
+            doc_from=doc_from,
             module=home_module(obj) or name.rsplit(".", 1)[0],
             signature=self.signature(obj, name),
             aliases=aliases[:20],
@@ -533,6 +557,15 @@ class Walker:
         mro = _mro(cls)
         between = mro[1 : mro.index(definer) + 1] if definer in mro else mro[1:]
         return not any(id(base) in self.emitted_classes for base in between)
+
+    def class_doc(self, cls: type) -> tuple[str, str]:
+        """A class without a docstring is documented by its nearest documented base of
+        this library, as help() shows it (pandas' Series.dt class by DatetimeProperties)."""
+        for base in _mro(cls):
+            doc = own_doc(base) if root_of(home_module(base)) == self.library else ""
+            if doc:
+                return doc, "" if base is cls else _qualified(base)
+        return "", ""
 
     def base_names(self, obj: Any) -> list[str]:
         """Canonical names of the public classes a class inherits from, nearest first."""
@@ -639,7 +672,7 @@ class Walker:
             # A signature that was invalid to begin with stays whole.
             with contextlib.suppress(ValueError):
                 sig = sig.replace(parameters=params[1:])
-        return _ADDRESS.sub("", str(sig))[:MAX_SIGNATURE_CHARS]
+        return _PROCESS.sub("/proc/self/", _ADDRESS.sub("", str(sig)))[:MAX_SIGNATURE_CHARS]
 
 
 def member_kind(raw: Any) -> tuple[str, Any]:
@@ -699,14 +732,14 @@ def _class_dict(cls: type) -> dict[str, Any]:
 
 
 def _qualified(cls: type) -> str:
-    return f"{home_module(cls)}.{getattr(cls, '__qualname__', cls.__name__)}"
+    return f"{home_module(cls)}.{dunder(cls, '__qualname__', '?')}"
 
 
 # --- driver ------------------------------------------------------------------------------
 
 
 def library_version(module: types.ModuleType) -> str:
-    version = getattr(module, "__version__", "")
+    version = dunder(module, "__version__", "")
     return version if isinstance(version, str) else str(version)
 
 
@@ -724,7 +757,7 @@ def harvest_library(
             "t": "library",
             "library": library,
             "version": library_version(root),
-            "file": str(getattr(root, "__file__", "")),
+            "file": str(dunder(root, "__file__", "")),
         }
     )
     before = writer.symbols
@@ -755,12 +788,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--skip", action="append", default=[], help="module (and submodules) not to import"
     )
+    parser.add_argument(
+        "--path", action="append", default=[], help="directory to put first on sys.path"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     sys.argv = sys.argv[:1]  # modules that parse argv at import must not see ours
+    sys.path[:0] = args.path  # the child runs isolated (-I): no PYTHONPATH, no script dir
     warnings.simplefilter("ignore")
     signal.signal(signal.SIGALRM, _on_alarm)
     writer = Writer(isolate_stdio())
