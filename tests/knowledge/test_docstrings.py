@@ -131,3 +131,26 @@ def test_any_text_parses() -> None:
         parse_docstring("\n".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))))
     assert parse_docstring(None).summary == ""
     assert parse_docstring("").parameters == ()
+
+
+def test_module_doc_with_site_markup() -> None:
+    doc = parse_docstring(
+        """
+        .. _statsrefmanual:
+
+        ==========================================
+        Statistical functions (:mod:`scipy.stats`)
+        ==========================================
+
+        .. currentmodule:: scipy.stats
+
+        This module contains a large number of probability distributions.
+
+        .. autosummary::
+           :toctree: generated/
+
+           rv_continuous
+        """
+    )
+    assert doc.summary == "Statistical functions (:mod:`scipy.stats`)"
+    assert doc.extended == "This module contains a large number of probability distributions."

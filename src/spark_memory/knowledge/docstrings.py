@@ -220,11 +220,15 @@ class _Body:
 
 def _parse_body(lines: list[str]) -> _Body:
     body = _Body()
-    paragraphs = _paragraphs(lines)
-    if paragraphs and len(paragraphs[0]) > 1 and _UNDERLINE.match(paragraphs[0][1]):
-        body.summary = paragraphs[0][0].strip()  # a module doc opening with an rST title
-        paragraphs[0] = paragraphs[0][2:]
-        paragraphs = [p for p in paragraphs if p]
+    paragraphs = _without_markup(_paragraphs(lines))
+    title = _title(paragraphs[0]) if paragraphs else None
+    if title is not None:
+        body.summary = title  # a module doc opening with an rST title
+        paragraphs = [
+            p
+            for p in [[x for x in paragraphs[0] if not _is_title_line(x, title)], *paragraphs[1:]]
+            if p
+        ]
     elif paragraphs and not _is_code(paragraphs[0]) and not _is_directive(paragraphs[0]):
         body.summary = " ".join(x.strip() for x in paragraphs.pop(0))
     for i, para in enumerate(paragraphs):
@@ -233,6 +237,38 @@ def _parse_body(lines: list[str]) -> _Body:
         # Opened by a note or deprecation directive: the first prose paragraph summarises.
         body.summary = " ".join(body.prose.pop(0).split())
     return body
+
+
+def _title(para: list[str]) -> str | None:
+    """``Title`` over an underline, with or without a matching overline."""
+    if len(para) > 1 and _UNDERLINE.match(para[1]) and not _UNDERLINE.match(para[0]):
+        return para[0].strip()
+    if len(para) > 2 and _UNDERLINE.match(para[0]) and _UNDERLINE.match(para[2]):
+        return para[1].strip()
+    return None
+
+
+def _is_title_line(line: str, title: str) -> bool:
+    return line.strip() == title or bool(_UNDERLINE.match(line))
+
+
+def _without_markup(paragraphs: list[list[str]]) -> list[list[str]]:
+    """Drop rST that only builds the docs site: targets (``.. _label:``), module and
+    toctree/autosummary directives with their indented bodies."""
+    out: list[list[str]] = []
+    dropping = False
+    for para in paragraphs:
+        if _SITE_MARKUP.match(para[0]):
+            dropping = True
+        elif not (dropping and para[0][:1].isspace()):
+            dropping = False
+            out.append(para)
+    return out
+
+
+_SITE_MARKUP = re.compile(
+    r"^\s*\.\.\s+(_[^:]+:|\|[^|]+\||(currentmodule|module|autosummary|toctree|index)::)"
+)
 
 
 def _split_fields(lines: list[str]) -> tuple[list[str], list[str]]:

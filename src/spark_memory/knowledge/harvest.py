@@ -113,7 +113,9 @@ class HarvestReport:
         for lib in self.libraries:
             kinds = ", ".join(f"{k} {n}" for k, n in sorted(lib.snippets.items()))
             lines.append(
-                f"{lib.library} {lib.version or '?'}: {lib.symbols} symbols -> {kinds} ({lib.seconds:.1f}s)"
+                f"{lib.library} {lib.version or '?'}: {lib.symbols} symbols -> {kinds} "
+                f"({lib.seconds:.1f}s; {lib.undocumented} undocumented, "
+                f"{lib.no_signature} without signature)"
             )
             lines += [
                 f"  {kind}: {n} (e.g. {'; '.join(lib.problem_examples.get(kind, [])[:2])})"

@@ -170,6 +170,8 @@ class Deadline:
 
     def __enter__(self) -> Deadline:
         if self.seconds > 0 and hasattr(signal, "setitimer"):
+            # Re-armed each time: an imported module may have installed its own handler.
+            signal.signal(signal.SIGALRM, _on_alarm)
             signal.setitimer(signal.ITIMER_REAL, self.seconds)
         return self
 

@@ -184,7 +184,7 @@ class _Builder:
             self.stats.aliases.setdefault(alias, sym.name)
         text = _api_text(sym, signature, aliases)
         embed = _api_embed(sym, signature, manual or _renamings(sym))
-        self.put(self.make(sym, SnippetKind.API, _headline(sym, signature)[:300], text, embed))
+        self.put(self.make(sym, SnippetKind.API, _title(sym, signature), text, embed))
 
     def add_member_table(
         self, record: Mapping[str, Any], members: list[_Symbol], aliases: tuple[str, ...]
@@ -239,7 +239,8 @@ class _Builder:
     def attribute_snippet(self, sym: _Symbol, name: str, attr: Param, origin: str) -> Snippet:
         typ = f" : {attr.type}" if attr.type else ""
         owner = f"Attribute of {sym.name}" + (f" ({sym.doc.summary})" if sym.doc.summary else "")
-        text = f"{name}{typ}\n\n{attr.description}\n\n{owner}; listed in the docstring of {origin}."
+        where = f"{owner}; listed in the docstring of {origin}."
+        text = "\n\n".join(p for p in (f"{name}{typ}", attr.description, where) if p)
         summary = _first_sentence(attr.description) or f"attribute of {sym.name}"
         embed = f"{name}{typ} {summary}"[: EMBED_SUMMARY_CHARS + len(name)]
         snippet_sym = _Symbol(
@@ -333,17 +334,29 @@ def _param_line(p: Param) -> str:
     return f"- {head}: {desc}" if desc else f"- {head}"
 
 
+def _call(sym: _Symbol, signature: str) -> str:
+    """``name(a, b, c)``: parameter names of the signature, then documented ones (the
+    other overloads of a C function), without defaults or annotations."""
+    documented = [p.name.lstrip("*") for p in sym.doc.parameters]
+    names = [n for n in dict.fromkeys(_param_names(signature) + documented) if _IDENTIFIER.match(n)]
+    if not (signature or names):
+        return sym.name
+    return f"{sym.name}({', '.join(names[:MAX_EMBED_PARAMS])})"
+
+
+def _title(sym: _Symbol, signature: str) -> str:
+    """Short enough to read in a result list; the full signature is in the text."""
+    if sym.kind in ("function", "method", "object"):
+        return _call(sym, signature)[:300]
+    if sym.kind == "class":
+        return f"class {_call(sym, signature)}"[:300]
+    return _headline(sym, signature)[:300]
+
+
 def _api_embed(sym: _Symbol, signature: str, renamings: tuple[str, ...]) -> str:
     """Short on purpose: what identifies the symbol, for a fast full ingest."""
-    names = [p.name for p in sym.doc.parameters if _IDENTIFIER.match(p.name.lstrip("*"))]
-    names = names or _param_names(signature)
-    call = (
-        f"{sym.name}({', '.join(dict.fromkeys(names[:MAX_EMBED_PARAMS]))})"
-        if signature or names
-        else sym.name
-    )
     also = f" (also {', '.join(renamings[:2])})" if renamings else ""
-    return f"{call}{also}: {_clip(sym.doc.summary, EMBED_SUMMARY_CHARS)}"
+    return f"{_call(sym, signature)}{also}: {_clip(sym.doc.summary, EMBED_SUMMARY_CHARS)}"
 
 
 def _renamings(sym: _Symbol) -> tuple[str, ...]:
