@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,7 +44,7 @@ DOCS = [
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SPARK_HOME", str(tmp_path))
     monkeypatch.setenv("SPARK_EMBEDDER", "hash")
     with Spark.open(Settings.load()) as spark:
@@ -62,7 +61,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         ]
         vectors = spark.embedder.embed([s.embed_text for s in snippets])
         spark.store.upsert_snippets(snippets, vectors, spark.space)
-    yield tmp_path
+    return tmp_path
 
 
 def run(*args: str) -> Result:
