@@ -25,16 +25,14 @@ from spark_memory.models import (
 from spark_memory.store.filters import libraries_column
 from spark_memory.store.postgres import rows, space
 from spark_memory.store.postgres.connection import Conn, Database, prepare
+from spark_memory.store.postgres.experience import ExperienceTables
 from spark_memory.store.postgres.integrity import problems
 from spark_memory.store.postgres.migrate import Migration
+from spark_memory.store.postgres.nearest import nearest
 from spark_memory.store.postgres.tables import RecordTables
 from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, WriteResult
 
 _TABLES = {DocType.SNIPPET: "snippets", DocType.INSIGHT: "insights"}
-# Filtered HNSW searches filter *after* the graph walk, so they look at this many
-# times k candidates, then fall back to an exact scan if still short of k.
-_OVERFETCH = 8
-_EF_SEARCH_MAX = 1_000  # pgvector's upper bound for hnsw.ef_search
 
 _UPSERT_SNIPPETS = f"""
 INSERT INTO snippets (id, library, version, symbol, kind, title, text, embed_text, source,
@@ -69,7 +67,7 @@ WHERE id = %s
 """
 
 
-class PostgresStore(RecordTables):
+class PostgresStore(RecordTables, ExperienceTables):
     """Implements ``spark_memory.store.protocol.Store`` on a PostgreSQL database."""
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8) -> None:
@@ -203,26 +201,8 @@ class PostgresStore(RecordTables):
         principal: Principal,
         k: int,
     ) -> list[ChannelHit]:
-        if k <= 0:
-            return []
         alias, where, params, _ = self._filter(doc_type, filters, principal)
-        query = np.asarray(vector, dtype=np.float32).reshape(-1)
-        sql = (
-            f"SELECT {alias}.id, -({alias}.embedding <#> %s) FROM {_TABLES[doc_type]} {alias}"
-            f" WHERE {alias}.embedding IS NOT NULL AND {where}"
-            f" ORDER BY {alias}.embedding <#> %s LIMIT %s"
-        )
-        args = [query, *params, query, k]
-        filtered = where != "TRUE"
-
-        def search(conn: Conn) -> list[tuple[Any, ...]]:
-            found = _nearest(conn, sql, args, k * (_OVERFETCH if filtered else 2), exact=False)
-            if len(found) < k:  # HNSW post-filtering may have come up short
-                found = _nearest(conn, sql, args, k, exact=True)
-            return found
-
-        found = self._db.read(search)
-        return [ChannelHit(id=i, rank=n, score=float(s)) for n, (i, s) in enumerate(found, 1)]
+        return nearest(self._db, _TABLES[doc_type], alias, where, params, vector, k)
 
     def _filter(
         self, doc_type: DocType, filters: SearchFilters, principal: Principal
@@ -272,17 +252,6 @@ class PostgresStore(RecordTables):
 
 
 # --- helpers running inside a transaction ----------------------------------------------------
-
-
-def _nearest(
-    conn: Conn, sql: str, args: Sequence[Any], ef_search: int, *, exact: bool
-) -> list[tuple[Any, ...]]:
-    ef = min(max(ef_search, 40), _EF_SEARCH_MAX)
-    conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(ef)])
-    # Without index scans the planner sorts every matching row: exact, and cheap when
-    # the filter is selective, which is when HNSW post-filtering comes up short.
-    conn.execute("SELECT set_config('enable_indexscan', %s, true)", ["off" if exact else "on"])
-    return conn.execute(sql, args).fetchall()
 
 
 def _upsert_snippets(
