@@ -125,7 +125,7 @@ def test_a_hung_child_is_killed_and_what_it_printed_is_kept(tmp_path: Path) -> N
             )
         },
     )
-    result = harvest(["hanglib"], sys_path=[str(tmp_path)], timeout=4, module_timeout=1)
+    result = harvest(["hanglib"], sys_path=[str(tmp_path)], timeout=6, module_timeout=1)
     (lib,) = result.report.libraries
     assert lib.crashed
     assert lib.problems["timeout"] == 1

@@ -252,17 +252,7 @@ def stream_introspect(
     command = [str(python or sys.executable), "-I", str(INTROSPECT_SCRIPT), *libraries]
     command += ["--module-timeout", str(module_timeout), *[f"--skip={m}" for m in skip]]
     command += [f"--path={p}" for p in sys_path]
-    with subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, **CHILD_ENV},
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        start_new_session=True,  # its own process group: a timeout kills what it spawned too
-    ) as child:
+    with _spawn(command) as child:
         assert child.stdout is not None
         assert child.stderr is not None
         tail: deque[str] = deque(maxlen=30)
@@ -282,6 +272,22 @@ def stream_introspect(
             run.exit_code = child.wait()
             reader.join(timeout=5)
             run.stderr_tail = "\n".join(tail)
+
+
+def _spawn(command: list[str]) -> subprocess.Popen[str]:
+    """The child: isolated (-I), no stdin, its own process group, so that a timeout
+    kills whatever it spawned too."""
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **CHILD_ENV},
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        start_new_session=True,
+    )
 
 
 def _parse_lines(stream: IO[str], run: ChildRun) -> Iterator[dict[str, Any]]:
