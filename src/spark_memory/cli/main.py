@@ -10,6 +10,7 @@ import click
 
 from spark_memory import __version__
 from spark_memory.cli.admin_cmd import migrate
+from spark_memory.cli.ask_cmd import ask
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
 from spark_memory.errors import SparkError
 
@@ -126,6 +127,9 @@ def reembed(obj: CliContext, yes: bool) -> None:
 
 
 cli.add_command(migrate)
+
+
+cli.add_command(ask)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from spark_memory.models import (
 from spark_memory.providers.embedder import Embedder
 from spark_memory.search.hybrid import HybridSearch, SearchRequest
 from spark_memory.service.base import Progress, ServiceBase
+from spark_memory.service.coaching import Coaching
 from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, Store
 
 
@@ -43,7 +44,7 @@ class StoreStats:
         }
 
 
-class Spark(ServiceBase):
+class Spark(Coaching, ServiceBase):
     def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
         self.settings = settings
         self.store = store

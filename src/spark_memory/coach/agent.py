@@ -1,0 +1,204 @@
+"""The coach: Spark's retrieval agent, in eight explicit steps.
+
+    1 analyse intent        intent.analyse
+    2 plan the search       plan.plan_queries
+    3 recall experience     \\ recall: one batch of focused queries over insights
+    4 retrieve docs         /   and snippets, plus the symbols the request names
+    5 draft                 \\ drafting (LLM) or extractive (deterministic), both
+    6 link to sources        |  citing snippet / insight ids with a reason each
+    7 synthesise            /
+    8 respond               budget.fit: within the caller's token budget
+
+The coach sees the world through ports only: a ``Retriever`` (search, implemented by
+the service over HybridSearch) and, optionally, a ``ChatModel`` factory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from pydantic import ValidationError
+
+from spark_memory.coach import drafting, extractive
+from spark_memory.coach.budget import fit
+from spark_memory.coach.intent import analyse
+from spark_memory.coach.models import (
+    DEFAULT_BUDGET_TOKENS,
+    MAX_BUDGET_TOKENS,
+    MAX_ENVIRONMENT_PACKAGES,
+    MIN_BUDGET_TOKENS,
+    CoachRequest,
+    Intent,
+    Mode,
+    PlannedQuery,
+    Recommendation,
+)
+from spark_memory.coach.plan import plan_queries
+from spark_memory.coach.recall import Evidence, Retriever, Source, merge, split
+from spark_memory.errors import InvalidInput, PayloadTooLarge, ProviderUnavailable
+from spark_memory.models import (
+    MAX_QUERY_CHARS,
+    MAX_TEXT_CHARS,
+    Principal,
+    SearchFilters,
+    SearchHit,
+)
+from spark_memory.providers.llm import ChatModel
+from spark_memory.signatures import normalise_error
+
+HITS_PER_QUERY = 20
+MAX_MATERIAL_DOCS = 8  # what an LLM gets to read: the focus APIs and the runners-up
+# Vector search always returns something; an insight is only advice when a query
+# matched its words, it is close in meaning, or it records the same error.
+INSIGHT_MIN_COSINE = 0.5
+# Feedback has shown it mostly does not help: not advice, whatever it matches. Mean,
+# not lower bound: a fresh insight (uniform prior) has a low bound but is not refuted.
+INSIGHT_MIN_TRUST_MEAN = 0.4
+ERROR_MATCH_BONUS = 1.0
+
+ChatFactory = Callable[[], ChatModel]
+
+
+class Coach:
+    def __init__(
+        self,
+        retriever: Retriever,
+        knowledge: Callable[[], Mapping[str, Sequence[str]]],
+        chat: ChatFactory | None = None,
+    ) -> None:
+        """``knowledge`` gives library -> versions in the knowledge base, read per call."""
+        self.retriever = retriever
+        self.knowledge = knowledge
+        self.chat = chat
+
+    def recommend(self, request: CoachRequest, principal: Principal) -> Recommendation:
+        validate(request)
+        intent = analyse(request)
+        plan = plan_queries(request, intent)
+        evidence = self.gather(plan, intent, principal)
+        if self.mode(request) is Mode.LLM:
+            material = _material(evidence)
+            rec = drafting.draft(self._chat(), request, intent, material)
+        else:
+            rec = extractive.synthesise(request.task, intent, evidence, request.budget_tokens)
+        rec = rec.model_copy(update={"queries": evidence.queries, "intent": intent})
+        return fit(rec, request.budget_tokens)
+
+    def mode(self, request: CoachRequest) -> Mode:
+        if request.mode is Mode.AUTO:
+            return Mode.LLM if self.chat is not None else Mode.EXTRACTIVE
+        return request.mode
+
+    def gather(self, plan: list[PlannedQuery], intent: Intent, principal: Principal) -> Evidence:
+        """Steps 3 and 4: every planned query and every named symbol, merged."""
+        filters = self.filters(intent)
+        results = self.retriever.search([q.text for q in plan], filters, principal, HITS_PER_QUERY)
+        results = [_outside_lookalikes(hits, intent) for hits in results]
+        names = [m.name for m in intent.api_names]
+        symbols = self.retriever.find_symbols(names, filters) if names else {}
+        counted = [
+            q.model_copy(update={"hits": len(h)}) for q, h in zip(plan, results, strict=True)
+        ]
+        sources = merge(counted, results, symbols, intent)
+        evidence = split(sources, counted)
+        evidence.experience = self._weigh_experience(evidence.experience, intent, principal)
+        return evidence
+
+    def filters(self, intent: Intent) -> SearchFilters:
+        known = self.knowledge()
+        libraries = [lib for lib in intent.libraries if lib in known]
+        versions = {lib: v for lib, v in intent.versions.items() if lib in known}
+        return SearchFilters(libraries=libraries, versions=versions)
+
+    def _weigh_experience(
+        self, sources: list[Source], intent: Intent, principal: Principal
+    ) -> list[Source]:
+        """Insights as advice: relevant ones only, ranked by fused score times trust."""
+        found = self.retriever.insights([s.id for s in sources], principal)
+        kept = []
+        for source in sources:
+            source.insight = found.get(source.id)
+            if source.insight is None or source.insight.trust.mean < INSIGHT_MIN_TRUST_MEAN:
+                continue
+            same_error = _same_error(source, intent)
+            if same_error or source.lexical or source.best_cosine >= INSIGHT_MIN_COSINE:
+                bonus = ERROR_MATCH_BONUS if same_error else 0.0
+                source.score = (source.score + bonus) * (0.5 + source.insight.trust.lower_bound())
+                kept.append(source)
+        return sorted(kept, key=lambda s: -s.score)
+
+    def _chat(self) -> ChatModel:
+        if self.chat is None:
+            raise ProviderUnavailable("no LLM configured: set llm_base_url and llm_model")
+        return self.chat()
+
+
+def make_request(
+    task: str,
+    *,
+    code: str | None = None,
+    error: str | None = None,
+    environment: Mapping[str, str] | None = None,
+    budget_tokens: int = DEFAULT_BUDGET_TOKENS,
+    mode: Mode | str = Mode.AUTO,
+) -> CoachRequest:
+    """A validated request; any malformed field is InvalidInput, saying which."""
+    if mode not in {m.value for m in Mode}:
+        raise InvalidInput(f"mode must be one of {[m.value for m in Mode]}, got {mode!r}")
+    try:
+        request = CoachRequest(
+            task=task,
+            code=code or "",
+            error=error or "",
+            environment=dict(environment or {}),
+            budget_tokens=budget_tokens,
+            mode=Mode(mode),
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise InvalidInput(f"invalid {where}: {first.get('msg', '')}") from exc
+    validate(request)
+    return request
+
+
+def validate(request: CoachRequest) -> None:
+    """Bad input gets a clear error before any work is done."""
+    if not request.task.strip():
+        raise InvalidInput("the task is empty")
+    _limit("task", request.task, MAX_QUERY_CHARS)
+    _limit("code", request.code, MAX_TEXT_CHARS)
+    _limit("error", request.error, MAX_TEXT_CHARS)
+    if not MIN_BUDGET_TOKENS <= request.budget_tokens <= MAX_BUDGET_TOKENS:
+        raise InvalidInput(
+            f"budget_tokens must be between {MIN_BUDGET_TOKENS} and {MAX_BUDGET_TOKENS},"
+            f" got {request.budget_tokens}"
+        )
+    if len(request.environment) > MAX_ENVIRONMENT_PACKAGES:
+        raise PayloadTooLarge(
+            f"the environment lists {len(request.environment)} packages;"
+            f" the limit is {MAX_ENVIRONMENT_PACKAGES}"
+        )
+
+
+def _limit(name: str, text: str, limit: int) -> None:
+    if len(text) > limit:
+        raise PayloadTooLarge(f"the {name} has {len(text)} characters; the limit is {limit}")
+
+
+def _same_error(source: Source, intent: Intent) -> bool:
+    if not intent.error_signature or source.insight is None:
+        return False
+    return normalise_error(source.insight.evidence.error) == intent.error_signature
+
+
+def _outside_lookalikes(hits: list[SearchHit], intent: Intent) -> list[SearchHit]:
+    # Filters already keep to the caller's libraries when the knowledge base has them;
+    # when it has none of them, at least do not answer with their look-alikes.
+    banned = {lib for others in intent.lookalikes.values() for lib in others}
+    return [h for h in hits if h.library not in banned] if banned else hits
+
+
+def _material(evidence: Evidence) -> list[Source]:
+    docs = extractive.focus(evidence.docs, MAX_MATERIAL_DOCS)
+    return [*evidence.experience[: extractive.MAX_INSIGHTS], *docs]

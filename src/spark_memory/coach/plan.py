@@ -1,0 +1,82 @@
+"""Step 2, plan the search: a few focused queries instead of one long one.
+
+A long prompt mixes set-up, data and the actual ask; one query over all of it is
+dominated by whatever is longest. The plan asks separately for: the task in prose,
+the sentences that carry the ask, the API names mentioned, and the error signature.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spark_memory.coach import apinames
+from spark_memory.coach.models import CoachRequest, Intent, PlannedQuery
+
+MAX_QUERIES = 5
+MAX_QUERY_CHARS = 600  # the lexical channel keeps ~48 terms anyway; vectors ~256 tokens
+MAX_QUESTIONS = 2
+
+_SENTENCE = re.compile(r"(?<=[.?!])\s+|\n{2,}")
+_COMMENT = re.compile(r"^\s*#+\s?(.*)$", re.M)
+_ASK = re.compile(
+    r"\?|^\s*(how|what|which|why|is there|can i|i want|i'd like|i would like|i need|"
+    r"i am trying|i'm trying|make|plot|draw|show|set|use|create|remove|add|give|get|find)\b",
+    re.I,
+)
+_NOISE = re.compile(r"\s+")
+_PROSE_SHARE = 0.8
+
+
+def plan_queries(request: CoachRequest, intent: Intent) -> list[PlannedQuery]:
+    prose = _prose(request.task)
+    queries = [PlannedQuery(purpose="task", text=_clip(prose or request.task))]
+    queries += [PlannedQuery(purpose="question", text=_clip(q)) for q in questions(prose)]
+    names = api_query(intent)
+    if names:
+        queries.append(PlannedQuery(purpose="api", text=names))
+    if intent.error_signature:
+        queries.insert(0, PlannedQuery(purpose="error", text=_clip(intent.error_signature)))
+    return _distinct(queries)[:MAX_QUERIES]
+
+
+def questions(prose: str) -> list[str]:
+    """The sentences that carry the ask, last first (the ask usually closes a question)."""
+    sentences = [s.strip() for s in _SENTENCE.split(prose) if len(s.split()) >= 3]
+    asks = [s for s in sentences if _ASK.search(s)]
+    return list(reversed(asks))[:MAX_QUESTIONS]
+
+
+def api_query(intent: Intent) -> str:
+    """The mentioned API names as one lexical query, qualified ones spelt out in parts."""
+    names = [m.name for m in intent.api_names if m.where != "code" or "." in m.name]
+    return _clip(" ".join(names)) if names else ""
+
+
+def _prose(task: str) -> str:
+    """Prose of the task plus code comments, which is where plotting tasks say what they want."""
+    prose = apinames.prose_of(task)
+    lines = [line for line in prose.splitlines() if _is_prose_line(line)]
+    comments = _COMMENT.findall(task)
+    return "\n".join([*lines, *comments]).strip()
+
+
+def _is_prose_line(line: str) -> bool:
+    # Data and code lines are mostly brackets, quotes, digits and operators.
+    letters = sum(c.isalpha() or c.isspace() for c in line)
+    return not apinames.is_code_line(line) and letters >= _PROSE_SHARE * len(line)
+
+
+def _clip(text: str) -> str:
+    text = _NOISE.sub(" ", text).strip()
+    return text if len(text) <= MAX_QUERY_CHARS else text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0]
+
+
+def _distinct(queries: list[PlannedQuery]) -> list[PlannedQuery]:
+    seen: set[str] = set()
+    out = []
+    for q in queries:
+        key = q.text.lower()
+        if q.text and key not in seen:
+            seen.add(key)
+            out.append(q)
+    return out

@@ -1,0 +1,158 @@
+"""recommend() without an LLM: the extractive synthesiser over a real SQLite store."""
+
+from __future__ import annotations
+
+import pytest
+
+from spark_memory.coach.models import MIN_BUDGET_TOKENS, Mode, Recommendation
+from spark_memory.coach.render import estimate_tokens, render
+from spark_memory.errors import InvalidInput, PayloadTooLarge, ProviderUnavailable
+from spark_memory.models import MAX_QUERY_CHARS, MAX_TEXT_CHARS, DocType, make_id
+from spark_memory.service import Spark
+from tests.coach.conftest import APPEND_ERROR
+
+OLD_PANDAS = {"pandas": "1.5.3"}
+COUNT_TASK = (
+    "I have a pandas DataFrame with a column of fruit names. "
+    "How do I replace the values that occur fewer than two times, using value_counts() and where?"
+)
+
+
+def assert_grounded(rec: Recommendation) -> None:
+    """Every claim cites known sources, every citation is cited and has a reason."""
+    cited = rec.cited_ids()
+    used = {i for claim in rec.claims() for i in claim.sources}
+    assert used <= cited
+    assert cited == used
+    for claim in rec.claims():
+        assert claim.sources, claim
+    for c in rec.citations:
+        assert c.reason.strip()
+        assert "\n" not in c.reason
+
+
+def test_cites_the_apis_the_task_names(spark: Spark) -> None:
+    rec = spark.recommend(COUNT_TASK, environment=OLD_PANDAS)
+    assert rec.mode is Mode.EXTRACTIVE
+    assert {"pandas.Series.value_counts", "pandas.DataFrame.where"} <= set(rec.apis)
+    assert len(rec.apis) <= 5
+    assert_grounded(rec)
+    value_counts = next(c for c in rec.citations if c.symbol == "pandas.Series.value_counts")
+    assert "named in your prose" in value_counts.reason
+
+
+def test_reports_intent_queries_and_tokens(spark: Spark) -> None:
+    rec = spark.recommend(COUNT_TASK, environment=OLD_PANDAS)
+    assert rec.intent.libraries == ["pandas"]
+    assert rec.intent.versions == OLD_PANDAS
+    assert {q.purpose for q in rec.queries} >= {"task", "api"}
+    assert all(q.hits > 0 for q in rec.queries)
+    assert rec.tokens.used == estimate_tokens(render(rec))
+    assert rec.tokens.used <= rec.tokens.budget
+    assert rec.tokens.llm_calls == 0
+
+
+def test_prefers_the_callers_version(spark: Spark) -> None:
+    task = "group the rows of a pandas DataFrame by a column"
+    old = spark.recommend(task, environment={"pandas": "1.5.3"})
+    new = spark.recommend(task, environment={"pandas": "2.2.0"})
+    assert versions(old) == {"1.5.3"}
+    assert versions(new) == {"2.2.0"}
+    groupby = next(c for c in new.citations if c.symbol == "pandas.DataFrame.groupby")
+    assert "your version 2.2.0" in groupby.reason
+
+
+def versions(rec: Recommendation) -> set[str]:
+    return {c.version for c in rec.citations if c.doc_type is DocType.SNIPPET}
+
+
+def test_parameter_lines_the_task_talks_about_are_quoted(spark: Spark) -> None:
+    rec = spark.recommend(
+        "In pandas, group a DataFrame by a column but keep the group labels out of the index"
+        " (as_index) and keep NA keys",
+        environment=OLD_PANDAS,
+    )
+    step = next(s for s in rec.steps if "pandas.DataFrame.groupby" in s.text)
+    assert "`as_index`" in step.text
+
+
+def test_does_not_answer_with_lookalike_libraries(spark: Spark) -> None:
+    rec = spark.recommend(
+        "import pandas as pd\nHow do I group a DataFrame by key and join it with another one?"
+    )
+    assert rec.intent.lookalikes["pandas"] == ["dask", "modin", "polars", "pyspark"]
+    assert all(c.library != "polars" for c in rec.citations)
+
+
+def test_error_recalls_trusted_experience_first(spark: Spark) -> None:
+    rec = spark.recommend(
+        "I add rows to a DataFrame in a loop",
+        code="import pandas as pd\nfor row in rows:\n    df = df.append(row)\n",
+        error=f'Traceback (most recent call last):\n  File "job.py", line 3\n{APPEND_ERROR}',
+        environment={"pandas": "2.2.0"},
+    )
+    trusted = make_id("ins", "append-removed")
+    assert rec.guidance.sources == [trusted]
+    assert rec.pitfalls[0].sources == [trusted]
+    assert rec.code_sketch.sources == [trusted]
+    assert "pd.concat" in rec.code_sketch.code
+    citation = next(c for c in rec.citations if c.id == trusted)
+    assert citation.doc_type is DocType.INSIGHT
+    assert citation.trust is not None
+    assert citation.trust > 0.6
+    # refuted by feedback (trust mean 0.2): not advice, although it matches the words
+    assert make_id("ins", "append-loc") not in rec.cited_ids()
+    assert rec.queries[0].purpose == "error"
+    assert_grounded(rec)
+
+
+def test_budget_is_respected_down_to_the_minimum(spark: Spark) -> None:
+    full = spark.recommend(COUNT_TASK, environment=OLD_PANDAS)
+    small = spark.recommend(COUNT_TASK, environment=OLD_PANDAS, budget_tokens=MIN_BUDGET_TOKENS)
+    assert small.tokens.used <= MIN_BUDGET_TOKENS < full.tokens.used
+    assert small.tokens.used == estimate_tokens(render(small))
+    assert small.guidance.sources
+    assert_grounded(small)
+
+
+def test_is_deterministic(spark: Spark) -> None:
+    first = spark.recommend(COUNT_TASK, environment=OLD_PANDAS)
+    again = spark.recommend(COUNT_TASK, environment=OLD_PANDAS)
+    assert first == again
+
+
+def test_empty_knowledge_base_says_so(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from spark_memory.config import Settings
+
+    assert isinstance(tmp_path, Path)
+    with Spark.open(Settings(home=tmp_path, embedder="hash")) as empty:
+        rec = empty.recommend("how do I sort an array?")
+    assert rec.citations == []
+    assert "No documentation or experience" in rec.guidance.text
+
+
+@pytest.mark.parametrize(
+    ("fields", "error", "message"),
+    [
+        ({"task": "   "}, InvalidInput, "task is empty"),
+        ({"task": "x" * (MAX_QUERY_CHARS + 1)}, PayloadTooLarge, "task has"),
+        ({"task": "t", "code": "x" * (MAX_TEXT_CHARS + 1)}, PayloadTooLarge, "code has"),
+        ({"task": "t", "error": "x" * (MAX_TEXT_CHARS + 1)}, PayloadTooLarge, "error has"),
+        ({"task": "t", "budget_tokens": 10}, InvalidInput, "budget_tokens"),
+        ({"task": "t", "mode": "poetry"}, InvalidInput, "mode"),
+        ({"task": "t", "environment": {"pandas": 2}}, InvalidInput, "environment.pandas"),
+    ],
+)
+def test_bad_input_is_refused(
+    spark: Spark, fields: dict[str, object], error: type[Exception], message: str
+) -> None:
+    task = str(fields.pop("task"))
+    with pytest.raises(error, match=message):
+        spark.recommend(task, **fields)  # type: ignore[arg-type]
+
+
+def test_llm_mode_without_an_llm_is_unavailable(spark: Spark) -> None:
+    with pytest.raises(ProviderUnavailable, match="no LLM configured"):
+        spark.recommend(COUNT_TASK, mode="llm")
