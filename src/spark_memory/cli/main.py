@@ -12,6 +12,9 @@ from spark_memory import __version__
 from spark_memory.cli.admin_cmd import migrate
 from spark_memory.cli.ask_cmd import ask
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
+from spark_memory.cli.eval_cmd import eval_group
+from spark_memory.cli.kb_cmd import kb_group
+from spark_memory.cli.learn_cmd import COMMANDS as LEARNING_COMMANDS
 from spark_memory.errors import SparkError
 
 
@@ -126,10 +129,13 @@ def reembed(obj: CliContext, yes: bool) -> None:
     click.echo(f"re-embedded {done} snippets with {spark.embedder.model_name}")
 
 
+cli.add_command(ask)
+cli.add_command(kb_group)
+cli.add_command(eval_group)
 cli.add_command(migrate)
 
-
-cli.add_command(ask)
+for _command in LEARNING_COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -22,6 +22,8 @@ from spark_memory.providers.embedder import Embedder
 from spark_memory.search.hybrid import HybridSearch, SearchRequest
 from spark_memory.service.base import Progress, ServiceBase
 from spark_memory.service.coaching import Coaching
+from spark_memory.service.experience import Experience
+from spark_memory.service.knowledge import Knowledge
 from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, Store
 
 
@@ -44,7 +46,7 @@ class StoreStats:
         }
 
 
-class Spark(Coaching, ServiceBase):
+class Spark(Knowledge, Experience, Coaching, ServiceBase):
     def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
         self.settings = settings
         self.store = store

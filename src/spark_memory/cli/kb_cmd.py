@@ -1,0 +1,148 @@
+"""`spark kb`: build and inspect the knowledge base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from spark_memory.cli.context import CliContext, emit_json, pass_ctx
+from spark_memory.cli.progress import progress_bar
+from spark_memory.service.knowledge import DEFAULT_LIBRARIES, KbIngestResult
+
+
+@click.group("kb")
+def kb_group() -> None:
+    """Build and inspect the documentation knowledge base."""
+
+
+@kb_group.command("ingest")
+@click.argument("libraries", nargs=-1)
+@click.option(
+    "--python",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Harvest the libraries of this interpreter's environment (e.g. a venv's bin/python).",
+)
+@click.option(
+    "--docs",
+    type=click.Path(exists=True, path_type=Path),
+    help="Ingest a doc tree (Markdown, reST, Sphinx HTML, llms.txt) instead; needs --library.",
+)
+@click.option("--library", help="Library the --docs tree documents.")
+@click.option("--doc-version", default="", help="Version the --docs tree documents.")
+@click.option("--base-url", default="", help="Prefix that turns doc paths into citable URLs.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine summary.")
+@pass_ctx
+def ingest_cmd(
+    obj: CliContext,
+    libraries: tuple[str, ...],
+    python: Path | None,
+    docs: Path | None,
+    library: str | None,
+    doc_version: str,
+    base_url: str,
+    as_json: bool,
+) -> None:
+    """Harvest LIBRARIES (default: numpy pandas scipy sklearn matplotlib) into the KB.
+
+    Re-running is incremental: unchanged snippets are not re-embedded, and snippets
+    that vanished from a library version are removed.
+    """
+    spark = obj.spark
+    if docs is not None:
+        if not library:
+            raise click.UsageError("--docs needs --library")
+        with progress_bar(f"ingesting {docs.name}", quiet=as_json) as update:
+            result = spark.kb_ingest_docs(
+                docs, library=library, version=doc_version, base_url=base_url, progress=update
+            )
+    else:
+        names = libraries or DEFAULT_LIBRARIES
+        if not as_json:
+            click.echo(f"harvesting {' '.join(names)} ...", err=True)
+        with progress_bar("embedding", quiet=as_json) as update:
+            result = spark.kb_ingest_libraries(names, python=python, progress=update)
+    _report(result, as_json)
+
+
+def _report(result: KbIngestResult, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    if result.harvest is not None:
+        click.echo(result.harvest.render())
+    r = result.ingest
+    click.echo(
+        f"ingested {r.seen} snippets: {r.inserted} new, {r.updated} updated, "
+        f"{r.unchanged} unchanged, {r.deleted} removed; {r.embedded} embedded in {r.seconds:.1f}s"
+    )
+    for problem in result.problems:
+        click.echo(f"warning: {problem}", err=True)
+
+
+@kb_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def list_cmd(obj: CliContext, as_json: bool) -> None:
+    """Libraries and versions in the knowledge base."""
+    stats = obj.spark.stats().libraries
+    if as_json:
+        emit_json(
+            [{"library": s.library, "version": s.version, "snippets": s.snippets} for s in stats]
+        )
+        return
+    if not stats:
+        click.echo("the knowledge base is empty; run `spark kb ingest`")
+    for s in stats:
+        click.echo(f"{s.library:<12} {s.version:<16} {s.snippets:>7} snippets")
+
+
+@kb_group.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def stats_cmd(obj: CliContext, as_json: bool) -> None:
+    """Snippet counts per library, version and kind."""
+    result = obj.spark.stats()
+    if as_json:
+        emit_json(
+            {
+                "snippets": result.snippets,
+                "embedding": None if result.embedding is None else vars(result.embedding),
+                "libraries": [vars(s) for s in result.libraries],
+            }
+        )
+        return
+    click.echo(f"{result.snippets} snippets")
+    for s in result.libraries:
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(s.by_kind.items()))
+        click.echo(f"  {s.library} {s.version}: {s.snippets} ({kinds})")
+
+
+@kb_group.command("remove")
+@click.argument("library")
+@click.option("--version", "version", default=None, help="Only this version.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def remove_cmd(obj: CliContext, library: str, version: str | None, as_json: bool) -> None:
+    """Remove a library (or one version of it) from the knowledge base."""
+    result = obj.spark.kb_remove(library, version)
+    if as_json:
+        emit_json({"deleted": result.deleted})
+    else:
+        click.echo(f"removed {result.deleted} snippets")
+
+
+@kb_group.command("show")
+@click.argument("snippet_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def show_cmd(obj: CliContext, snippet_id: str, as_json: bool) -> None:
+    """Show one snippet in full."""
+    snippet = obj.spark.kb_show(snippet_id)
+    if as_json:
+        emit_json(snippet.model_dump(mode="json"))
+        return
+    click.echo(f"{snippet.symbol}  [{snippet.library} {snippet.version} {snippet.kind.value}]")
+    click.echo(f"source: {snippet.source}")
+    click.echo("")
+    click.echo(snippet.text)
