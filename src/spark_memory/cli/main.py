@@ -13,6 +13,7 @@ from spark_memory.cli.admin_cmd import migrate
 from spark_memory.cli.ask_cmd import ask
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
 from spark_memory.cli.eval_cmd import eval_group
+from spark_memory.cli.eval_retrieval_cmd import retrieval_cmd
 from spark_memory.cli.kb_cmd import kb_group
 from spark_memory.cli.learn_cmd import COMMANDS as LEARNING_COMMANDS
 from spark_memory.errors import SparkError
@@ -131,6 +132,7 @@ def reembed(obj: CliContext, yes: bool) -> None:
 
 cli.add_command(ask)
 cli.add_command(kb_group)
+eval_group.add_command(retrieval_cmd)
 cli.add_command(eval_group)
 cli.add_command(migrate)
 

@@ -1,0 +1,63 @@
+"""`spark eval retrieval`: API recall of search and recommend on DS-1000."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from spark_memory.cli.context import CliContext, pass_ctx
+from spark_memory.cli.eval_cmd import _data
+from spark_memory.cli.progress import progress_bar
+from spark_memory.eval.reporting import run_metadata
+from spark_memory.eval.retrieval import RetrievalBench, choose_problems, write_report
+
+
+@click.command("retrieval")
+@click.option("--sample", type=click.IntRange(min=1), help="A seeded random sample of N problems.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the sample.")
+@click.option("--no-recommend", is_flag=True, help="Measure search channels only.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="SPARK_DS1000_DIR",
+    help="DS-1000 data [env SPARK_DS1000_DIR; default: <repo>/../shared/data/ds1000].",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports/retrieval"),
+    show_default=True,
+    help="Folder for retrieval.json, retrieval.md and the plots.",
+)
+@pass_ctx
+def retrieval_cmd(
+    obj: CliContext,
+    sample: int | None,
+    seed: int,
+    no_recommend: bool,
+    data_dir: Path | None,
+    out_dir: Path,
+) -> None:
+    """API recall@5/@10 of BM25, vector, hybrid and recommend, beside a trivial baseline."""
+    data = _data(data_dir)
+    spark = obj.spark
+    problems, targets = choose_problems(data, sample, seed)
+    bench = RetrievalBench(spark, with_recommend=not no_recommend)
+    with progress_bar("retrieval") as update:
+        report = bench.run(problems, targets, update)
+    report.sample, report.seed = sample, seed
+    stats = spark.stats()
+    meta = run_metadata(
+        benchmark="retrieval",
+        seed=seed,
+        sample=sample,
+        embedder=spark.embedder.model_name,
+        weights=vars(spark.settings.weights),
+        knowledge_base=[vars(s) for s in stats.libraries],
+        data_dir=str(data.data_dir),
+    )
+    summary = write_report(report, meta, out_dir)
+    click.echo(summary.read_text("utf-8").split("Run metadata")[0])
+    click.echo(f"report: {summary}")
