@@ -121,7 +121,7 @@ def open_backend(name: str, path: Path) -> Store:
         from spark_memory.store.postgres import PostgresStore
 
         assert _postgres is not None, "request the `postgres` fixture first"
-        return PostgresStore(_postgres.url(path))
+        return PostgresStore(_postgres.url(path), ann_threshold=64)
     raise ValueError(name)
 
 

@@ -88,6 +88,7 @@ def start(bin_path: Path) -> Cluster:
             "--auth=trust",
             "--encoding=UTF8",
             "--locale=C",
+            "--no-sync",  # a throwaway cluster need not wait for the disk
         ],
         user,
     )

@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.usefixtures("postgres")
 
 
-def open_pg(url: str) -> PostgresStore:
+def open_pg(url: str, ann_threshold: int = 64) -> PostgresStore:
     from spark_memory.store.postgres import PostgresStore
 
-    return PostgresStore(url)
+    return PostgresStore(url, ann_threshold=ann_threshold)
 
 
 def migrations() -> list[int]:
@@ -100,18 +100,27 @@ def test_migrations_are_recorded_once_even_with_racing_replicas(
     reopened.close()
 
 
-def test_the_first_vector_fixes_the_dimension_and_builds_hnsw(pg: PostgresStore, url: str) -> None:
-    column = "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'snippets'::regclass AND attname = 'embedding'"
+def test_the_first_vector_fixes_the_dimension_and_enough_build_hnsw(url: str) -> None:
+    column = (
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+        " WHERE attrelid = 'snippets'::regclass AND attname = 'embedding'"
+    )
     index = "SELECT indexdef FROM pg_indexes WHERE indexname = 'snippets_embedding'"
-    assert sql(url, column) == [("vector",)]
-    assert sql(url, index) == []
-    pg.upsert_snippets(snippets(3), unit_vectors(3), SPACE)
-    assert sql(url, column) == [("vector(16)",)]
-    assert "hnsw (embedding vector_ip_ops)" in str(sql(url, index)[0][0])
-    pg.reset_embedding_space(EmbeddingSpace("wide", 32))
-    assert sql(url, column) == [("vector(32)",)]
-    assert sql(url, "SELECT count(*) FROM snippets WHERE embedding IS NOT NULL") == [(0,)]
-    assert pg.check_integrity() == []
+    pg = open_pg(url, ann_threshold=5)
+    try:
+        assert sql(url, column) == [("vector",)]
+        pg.upsert_snippets(snippets(3), unit_vectors(3), SPACE)
+        assert sql(url, column) == [("vector(16)",)]
+        assert sql(url, index) == []  # below the threshold an exact scan is the better plan
+        pg.upsert_snippets(snippets(6), unit_vectors(6), SPACE)
+        assert "hnsw (embedding vector_ip_ops)" in str(sql(url, index)[0][0])
+        pg.reset_embedding_space(EmbeddingSpace("wide", 32))
+        assert sql(url, column) == [("vector(32)",)]
+        assert sql(url, index) == []
+        assert sql(url, "SELECT count(*) FROM snippets WHERE embedding IS NOT NULL") == [(0,)]
+        assert pg.check_integrity() == []
+    finally:
+        pg.close()
 
 
 def test_unfiltered_search_walks_the_hnsw_index(pg: PostgresStore, url: str) -> None:

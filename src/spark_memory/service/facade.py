@@ -142,6 +142,6 @@ def open_store(settings: Settings) -> Store:
                 f"SPARK_DATABASE_URL names PostgreSQL but {exc.name} is not installed;"
                 " pip install 'spark-memory[postgres]'"
             ) from exc
-        return PostgresStore(url)
+        return PostgresStore(url, ann_threshold=settings.ann_threshold)
     # The URL itself is not echoed: it may hold a password.
     raise ConfigError("unsupported SPARK_DATABASE_URL: expected postgresql://user@host/db")

@@ -70,11 +70,14 @@ WHERE id = %s
 class PostgresStore(RecordTables, ExperienceTables):
     """Implements ``spark_memory.store.protocol.Store`` on a PostgreSQL database."""
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8) -> None:
+    def __init__(
+        self, url: str, *, ann_threshold: int = 20_000, min_size: int = 1, max_size: int = 8
+    ) -> None:
         # Migrate before pooling: pooled connections register the `vector` type.
         self.applied_migrations: list[Migration] = prepare(url)
         self._db = Database(url, min_size=min_size, max_size=max_size)
         self.location = self._db.location
+        self._ann_threshold = max(1, ann_threshold)
 
     def close(self) -> None:
         self._db.close()
@@ -103,6 +106,7 @@ class PostgresStore(RecordTables, ExperienceTables):
                 " FROM unnest(%s::text[], %s::vector[]) AS v(id, embedding) WHERE t.id = v.id",
                 [list(ids), list(vectors)],
             )
+            space.ensure_ann_index(conn, table, self._ann_threshold)
 
         self._db.write(write)
 
@@ -117,7 +121,10 @@ class PostgresStore(RecordTables, ExperienceTables):
 
         def write(conn: Conn) -> WriteResult:
             space.claim_space(conn, space_, vectors)
-            return _upsert_snippets(conn, snippets, vectors)
+            result = _upsert_snippets(conn, snippets, vectors)
+            if vectors is not None:
+                space.ensure_ann_index(conn, "snippets", self._ann_threshold)
+            return result
 
         return self._db.write(write)
 
@@ -221,7 +228,10 @@ class PostgresStore(RecordTables, ExperienceTables):
 
         def write(conn: Conn) -> WriteResult:
             space.claim_space(conn, space_, vectors)
-            return _put_insight(conn, insight, None if vectors is None else vectors[0])
+            result = _put_insight(conn, insight, None if vectors is None else vectors[0])
+            if vectors is not None:
+                space.ensure_ann_index(conn, "insights", self._ann_threshold)
+            return result
 
         return self._db.write(write)
 

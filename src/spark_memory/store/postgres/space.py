@@ -2,8 +2,13 @@
 
 An HNSW index needs a fixed dimension, which is unknown until the first vector
 arrives. So the embedding columns are created without one and *adopting* a space
-(on the first vector, or on ``spark reembed``) empties them, fixes their dimension
-and builds the indexes, in the writer's transaction.
+(on the first vector, or on ``spark reembed``) empties them and fixes their dimension,
+in the writer's transaction.
+
+The HNSW index itself is built once a table holds ``ann_threshold`` vectors, as the
+SQLite store switches from exact scans to HNSW: below that an exact scan is fast, and
+building the graph in bulk is several times faster than growing it one insert at a
+time (measured: 5,000 x 384 dims, 11 s insert + 4 s build against 108 s incremental).
 
 Locking: writers of vectors hold the one ``embedding_space`` row FOR SHARE, so many
 ingest at once; adopting a space holds it FOR UPDATE, so no vector of the old space
@@ -67,12 +72,35 @@ def adopt(conn: Conn, space: EmbeddingSpace) -> None:
         conn.execute(f"DROP INDEX IF EXISTS {table}_embedding")
         conn.execute(f"UPDATE {table} SET embedding = NULL WHERE embedding IS NOT NULL")
         conn.execute(f"ALTER TABLE {table} ALTER COLUMN embedding TYPE vector({dim})")
-        if dim <= _HNSW_MAX_DIM:
-            # Inner product: vectors are unit length, so it ranks like cosine, cheaper.
-            conn.execute(
-                f"CREATE INDEX {table}_embedding ON {table} USING hnsw (embedding vector_ip_ops)"
-            )
     conn.execute("UPDATE embedding_space SET model = %s, dim = %s", [space.model, dim])
+
+
+def ensure_ann_index(conn: Conn, table: str, threshold: int) -> None:
+    """Build ``table``'s HNSW index once it holds ``threshold`` vectors (after a write)."""
+    if _has_index(conn, table):
+        return
+    stored = get_space(conn)
+    if stored is None or stored.dim > _HNSW_MAX_DIM:
+        return
+    counted = conn.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE embedding IS NOT NULL LIMIT %s) v",
+        [threshold],
+    ).fetchone()
+    if counted is None or counted[0] < threshold:
+        return
+    # Two writers crossing the threshold together: the second waits here, then sees
+    # the first one's index (or a deadlock is detected and its write is retried).
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"spark.ann.{table}"])
+    if not _has_index(conn, table):
+        # Inner product: vectors are unit length, so it ranks like cosine, cheaper.
+        conn.execute(
+            f"CREATE INDEX {table}_embedding ON {table} USING hnsw (embedding vector_ip_ops)"
+        )
+
+
+def _has_index(conn: Conn, table: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [f"{table}_embedding"]).fetchone()
+    return bool(row and row[0])
 
 
 def column_problems(conn: Conn) -> list[str]:
