@@ -75,6 +75,7 @@ class PostgresStore(RecordTables, ExperienceTables):
     ) -> None:
         # Migrate before pooling: pooled connections register the `vector` type.
         self.applied_migrations: list[Migration] = prepare(url)
+        self.url = url
         self._db = Database(url, min_size=min_size, max_size=max_size)
         self.location = self._db.location
         self._ann_threshold = max(1, ann_threshold)
