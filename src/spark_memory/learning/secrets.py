@@ -1,0 +1,187 @@
+"""Finding secrets in what agents send, before anything is stored.
+
+Two maintained detector families run over every line:
+
+- detect-secrets (Yelp): its provider plugins, called directly rather than through its
+  process-wide settings (which are not thread-safe), with its own false-positive
+  heuristics (templated values, sequential strings, UUIDs, indirect references);
+- the gitleaks-derived rules of :mod:`spark_memory.learning.secret_rules`, for the
+  provider formats detect-secrets lacks and for passwords inside connection URLs.
+
+detect-secrets' entropy-only plugins are left out on purpose: code and error text are
+full of git SHAs, content hashes and UUIDs, which they flag and which are not secrets.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from detect_secrets.filters import heuristic
+from detect_secrets.plugins.artifactory import ArtifactoryDetector
+from detect_secrets.plugins.aws import AWSKeyDetector
+from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
+from detect_secrets.plugins.basic_auth import BasicAuthDetector
+from detect_secrets.plugins.discord import DiscordBotTokenDetector
+from detect_secrets.plugins.github_token import GitHubTokenDetector
+from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+from detect_secrets.plugins.jwt import JwtTokenDetector
+from detect_secrets.plugins.keyword import KeywordDetector
+from detect_secrets.plugins.mailchimp import MailchimpDetector
+from detect_secrets.plugins.npm import NpmDetector
+from detect_secrets.plugins.openai import OpenAIDetector
+from detect_secrets.plugins.private_key import PrivateKeyDetector
+from detect_secrets.plugins.pypi_token import PypiTokenDetector
+from detect_secrets.plugins.sendgrid import SendGridDetector
+from detect_secrets.plugins.slack import SlackDetector
+from detect_secrets.plugins.square_oauth import SquareOAuthDetector
+from detect_secrets.plugins.stripe import StripeDetector
+from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
+from detect_secrets.plugins.twilio import TwilioKeyDetector
+
+from spark_memory.learning.secret_rules import RULES, Rule, shannon_entropy
+
+_PLUGINS = (
+    ArtifactoryDetector,
+    AWSKeyDetector,
+    AzureStorageKeyDetector,
+    BasicAuthDetector,
+    DiscordBotTokenDetector,
+    GitHubTokenDetector,
+    GitLabTokenDetector,
+    JwtTokenDetector,
+    KeywordDetector,
+    MailchimpDetector,
+    NpmDetector,
+    OpenAIDetector,
+    PrivateKeyDetector,
+    PypiTokenDetector,
+    SendGridDetector,
+    SlackDetector,
+    SquareOAuthDetector,
+    StripeDetector,
+    TelegramBotTokenDetector,
+    TwilioKeyDetector,
+)
+# Lines longer than this are data dumps; scanning them costs more than it finds.
+_MAX_LINE = 4_000
+_PLACEHOLDER = re.compile(
+    r"(?i)^(?:x{3,}|\*{3,}|\.{3,}|<[^>]*>|\{[^}]*\}|\$\{?[\w.]+\}?|%\(\w+\)s"
+    r"|(?:your|my|the)[_-]?\w*|.*(?:example|placeholder|dummy|redacted|changeme).*)$"
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One secret in one field: what it looks like and where it is."""
+
+    kind: str  # e.g. "AWS Access Key" (detect-secrets) or "GitHub personal access token"
+    detector: str  # "detect-secrets" or "gitleaks:<rule id>"
+    field: str
+    line: int  # 1-based, within the field
+    start: int  # character offsets of the secret within the field's text
+    end: int
+
+    def describe(self) -> str:
+        return f"{self.kind} in {self.field} line {self.line}"
+
+
+class SecretScanner:
+    """Finds secrets in text. Stateless after construction; safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._plugins = [plugin() for plugin in _PLUGINS]
+
+    def scan(self, text: str, field: str = "text") -> list[Finding]:
+        found: dict[tuple[int, int], Finding] = {}
+        offset = 0
+        for number, line in enumerate(text.splitlines(keepends=True), 1):
+            if len(line.strip()) < 8:  # nothing that short is a credential
+                offset += len(line)
+                continue
+            for kind, detector, start, end in self._scan_line(line[:_MAX_LINE]):
+                span = (offset + start, offset + end)
+                if not any(_overlaps(span, other) for other in found):
+                    found[span] = Finding(kind, detector, field, number, *span)
+            offset += len(line)
+        return sorted(found.values(), key=lambda f: f.start)
+
+    def scan_fields(self, fields: Mapping[str, str]) -> list[Finding]:
+        return [f for name, text in fields.items() if text for f in self.scan(text, name)]
+
+    def _scan_line(self, line: str) -> Iterator[tuple[str, str, int, int]]:
+        lower = line.lower()
+        for rule in RULES:
+            if any(k in lower for k in rule.keywords):
+                yield from _rule_matches(rule, line)
+        for plugin in self._plugins:
+            for value in _plugin_values(plugin, line):
+                if _plausible(value, line):
+                    start = line.find(value)
+                    if start >= 0:
+                        yield plugin.secret_type, "detect-secrets", start, start + len(value)
+
+
+def _rule_matches(rule: Rule, line: str) -> Iterator[tuple[str, str, int, int]]:
+    for match in rule.pattern.finditer(line):
+        group = next((g for g in range(1, (match.lastindex or 0) + 1) if match[g]), 0)
+        value = match[group]
+        if rule.min_entropy and shannon_entropy(value) < rule.min_entropy:
+            continue
+        if rule.allow is not None and rule.allow.search(value):
+            continue
+        yield rule.title, f"gitleaks:{rule.id}", match.start(group), match.end(group)
+
+
+def _plugin_values(plugin: Any, line: str) -> set[str]:
+    # analyze_string yields the raw secret strings the plugin's patterns capture.
+    return {v for v in plugin.analyze_string(line) if isinstance(v, str) and v}
+
+
+def _plausible(value: str, line: str) -> bool:
+    """detect-secrets' own heuristics, plus placeholders people write in examples."""
+    value = value.strip("'\"`")
+    if len(value) < 6 or _PLACEHOLDER.match(value):
+        return False
+    return not (
+        heuristic.is_sequential_string(value)
+        or heuristic.is_potential_uuid(value)
+        or heuristic.is_templated_secret(value)
+        or heuristic.is_prefixed_with_dollar_sign(value)
+        or _indirect(value, line)
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _indirect_pattern() -> re.Pattern[str]:
+    # `password = get_secret("x")`, `token = os.environ["TOKEN"]`: a reference, not a value.
+    return re.compile(r"[\w.]+\s*[\[(]")
+
+
+def _indirect(value: str, line: str) -> bool:
+    head = line[: line.find(value)] if value in line else line
+    return bool(_indirect_pattern().search(head.split("=")[-1])) or value.endswith(("(", ")"))
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def redact(text: str, findings: list[Finding]) -> str:
+    """``text`` with each finding's characters replaced by ``[REDACTED:<kind>]``."""
+    out, last = [], 0
+    for f in sorted(findings, key=lambda f: f.start):
+        if f.start < last:
+            continue
+        out += [text[last : f.start], f"[REDACTED:{f.kind}]"]
+        last = f.end
+    out.append(text[last:])
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=1)
+def default_scanner() -> SecretScanner:
+    return SecretScanner()
