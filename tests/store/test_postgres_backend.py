@@ -209,3 +209,22 @@ def test_a_database_without_pgvector_rights_says_so(postgres: PostgresDatabases)
     plain = url.replace("postgres@", f"{role}@")
     with pytest.raises(StoreError, match="refused"):
         open_pg(plain)
+
+
+def test_a_database_owner_migrates_once_pgvector_is_installed(
+    postgres: PostgresDatabases,
+) -> None:
+    # The production set-up: an administrator creates the role, the database and the
+    # extension once; Spark's own role, owner but not superuser, does the rest.
+    role = f"owner_{uuid.uuid4().hex[:8]}"
+    admin = postgres.cluster.url()
+    sql(admin, f"CREATE ROLE {role} LOGIN")
+    sql(admin, f"CREATE DATABASE {role} OWNER {role}")
+    sql(postgres.cluster.url(role), "CREATE EXTENSION vector")
+    store = open_pg(postgres.cluster.url(role).replace("postgres@", f"{role}@"))
+    try:
+        assert [m.version for m in store.applied_migrations] == migrations()
+        store.upsert_snippets(snippets(70), unit_vectors(70), SPACE)  # builds HNSW as owner
+        assert store.check_integrity() == []
+    finally:
+        store.close()
