@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from spark_memory import __version__
-from spark_memory.cli.admin_cmd import migrate
+from spark_memory.cli.admin_cmd import export_cmd, import_cmd, migrate
 from spark_memory.cli.ask_cmd import ask
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
 from spark_memory.cli.eval_cmd import eval_group
@@ -135,6 +135,8 @@ cli.add_command(kb_group)
 eval_group.add_command(retrieval_cmd)
 cli.add_command(eval_group)
 cli.add_command(migrate)
+cli.add_command(export_cmd)
+cli.add_command(import_cmd)
 
 for _command in LEARNING_COMMANDS:
     cli.add_command(_command)
