@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from spark_memory.config import Settings
 from spark_memory.errors import ConfigError, EmbeddingMismatch
+from spark_memory.learning.admission import insight_text
 from spark_memory.models import (
     LOCAL_PRINCIPAL,
     DocType,
@@ -24,7 +26,10 @@ from spark_memory.service.base import Progress, ServiceBase
 from spark_memory.service.coaching import Coaching
 from spark_memory.service.experience import Experience
 from spark_memory.service.knowledge import Knowledge
+from spark_memory.service.tenancy import Tenancy
 from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, Store
+
+_ALL = 10**9
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,7 @@ class StoreStats:
         }
 
 
-class Spark(Knowledge, Experience, Coaching, ServiceBase):
+class Spark(Knowledge, Experience, Coaching, Tenancy, ServiceBase):
     def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
         self.settings = settings
         self.store = store
@@ -100,20 +105,32 @@ class Spark(Knowledge, Experience, Coaching, ServiceBase):
     # --- maintenance ---------------------------------------------------------------------
     def stats(self) -> StoreStats:
         return StoreStats(
-            location=str(self.settings.database_url or self.settings.db_path),
+            location=_without_password(self.settings.database_url) or str(self.settings.db_path),
             embedding=self.store.embedding_space(),
             libraries=self.store.library_stats(),
         )
 
     def reembed(self, progress: Progress | None = None, batch: int = 256) -> int:
-        """Re-embed every snippet with the configured embedder (explicit model change)."""
-        total = sum(s.snippets for s in self.store.library_stats())
+        """Re-embed every snippet and insight with the configured embedder.
+
+        Changing model is explicit: the store refuses vectors of another space until
+        this has run. Returns how many documents were embedded.
+        """
+        insights = self.store.unscoped_insights_since(None, limit=_ALL)
+        total = sum(s.snippets for s in self.store.library_stats()) + len(insights)
         self.store.reset_embedding_space(self.space)
         done = 0
         for snippets in self.store.iter_snippets(batch):
             vectors = self.embedder.embed([s.embed_text for s in snippets])
             self.store.set_vectors(DocType.SNIPPET, [s.id for s in snippets], vectors, self.space)
             done += len(snippets)
+            if progress:
+                progress(done, total)
+        for start in range(0, len(insights), batch):
+            chunk = insights[start : start + batch]
+            vectors = self.embedder.embed([insight_text(i) for i in chunk])
+            self.store.set_vectors(DocType.INSIGHT, [i.id for i in chunk], vectors, self.space)
+            done += len(chunk)
             if progress:
                 progress(done, total)
         return done
@@ -145,3 +162,12 @@ def open_store(settings: Settings) -> Store:
         return PostgresStore(url, ann_threshold=settings.ann_threshold)
     # The URL itself is not echoed: it may hold a password.
     raise ConfigError("unsupported SPARK_DATABASE_URL: expected postgresql://user@host/db")
+
+
+def _without_password(url: str) -> str:
+    """A database URL fit to print: the password replaced by ***."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
