@@ -45,6 +45,13 @@ class Settings:
     promotion_orgs: int = 3
     host: str = "127.0.0.1"
     port: int = 8765
+    # `spark worker`: seconds a claimed job stays leased without a renewal (a worker
+    # renews every third of it; a dead worker's job is taken again once it lapses) and
+    # seconds between polls of an empty queue. test_job_delay: seconds each job sleeps,
+    # leased, before its work; only tests set it, to kill a worker in mid-job.
+    job_lease: float = 60.0
+    worker_poll: float = 2.0
+    test_job_delay: float = 0.0
 
     @property
     def db_path(self) -> Path:
@@ -88,6 +95,9 @@ _ENV = {
     "SPARK_PROMOTION_ORGS": ("promotion_orgs", int),
     "SPARK_HOST": ("host", str),
     "SPARK_PORT": ("port", int),
+    "SPARK_JOB_LEASE": ("job_lease", float),
+    "SPARK_WORKER_POLL": ("worker_poll", float),
+    "SPARK_TEST_JOB_DELAY": ("test_job_delay", float),
 }
 
 _WEIGHT_ENV = {

@@ -77,13 +77,18 @@ def test_upsert_is_idempotent_and_detects_changes(store: Store) -> None:
     assert sum(s.snippets for s in store.library_stats()) == 5
 
 
-def test_hashes_cover_only_embedded_rows_of_one_version(store: Store) -> None:
+def test_hashes_cover_every_row_of_one_version_blank_without_vector(store: Store) -> None:
     items = corpus()
     store.upsert_snippets(items[:2], unit_vectors(2), SPACE)
     store.upsert_snippets(items[2:3], None, None)
     hashes = store.snippet_hashes("pandas", "1.5.3")
-    assert set(hashes) == {items[0].id, items[1].id}
-    assert hashes[items[0].id] == items[0].content_hash
+    # a row without a vector is listed (so ingest can delete it) with "" (so it is re-embedded)
+    assert hashes == {
+        items[0].id: items[0].content_hash,
+        items[1].id: items[1].content_hash,
+        items[2].id: "",
+    }
+    assert store.snippet_hashes("pandas", "9.9") == {}
 
 
 def test_delete_by_version_and_by_ids(store: Store) -> None:

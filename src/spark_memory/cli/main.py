@@ -16,6 +16,7 @@ from spark_memory.cli.eval_cmd import eval_group
 from spark_memory.cli.eval_retrieval_cmd import retrieval_cmd
 from spark_memory.cli.kb_cmd import kb_group
 from spark_memory.cli.learn_cmd import COMMANDS as LEARNING_COMMANDS
+from spark_memory.cli.worker_cmd import worker
 from spark_memory.errors import SparkError
 
 
@@ -137,6 +138,7 @@ cli.add_command(eval_group)
 cli.add_command(migrate)
 cli.add_command(export_cmd)
 cli.add_command(import_cmd)
+cli.add_command(worker)
 
 for _command in LEARNING_COMMANDS:
     cli.add_command(_command)

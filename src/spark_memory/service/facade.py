@@ -25,6 +25,7 @@ from spark_memory.search.hybrid import HybridSearch, SearchRequest
 from spark_memory.service.base import Progress, ServiceBase
 from spark_memory.service.coaching import Coaching
 from spark_memory.service.experience import Experience
+from spark_memory.service.jobs import Jobs
 from spark_memory.service.knowledge import Knowledge
 from spark_memory.service.tenancy import Tenancy
 from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, Store
@@ -51,7 +52,7 @@ class StoreStats:
         }
 
 
-class Spark(Knowledge, Experience, Coaching, Tenancy, ServiceBase):
+class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, ServiceBase):
     def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
         self.settings = settings
         self.store = store

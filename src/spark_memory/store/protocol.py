@@ -16,8 +16,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
+from spark_memory.errors import InvalidInput
 from spark_memory.models import (
     Agent,
     ApiKey,
@@ -129,6 +130,55 @@ class ErasedRecords:
     links: int = 0
 
 
+# --- jobs ---------------------------------------------------------------------------------
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"  # waiting (again, after a failed attempt) for a worker
+    RUNNING = "running"  # leased to a worker until ``lease_expires``
+    DONE = "done"  # completed; the result is recorded once
+    FAILED = "failed"  # attempts exhausted; ``error`` says why
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job to queue. ``lane``: jobs of one lane run one at a time (whatever their
+    kind), and while a job of that lane and kind is queued, queueing another returns the
+    queued one (coalescing: ten replicas asking for a curation epoch queue one).
+    """
+
+    id: str
+    kind: str  # e.g. curation, reembed
+    payload: dict[str, Any] = field(default_factory=dict)
+    lane: str = ""  # "" for none: runs beside anything
+    max_attempts: int = 3
+
+    def __post_init__(self) -> None:
+        # Refused here, before any backend writes a job no worker could run.
+        if not self.id or not self.kind:
+            raise InvalidInput("a job needs an id and a kind")
+        if self.max_attempts < 1:
+            raise InvalidInput(f"max_attempts must be at least 1, not {self.max_attempts}")
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    kind: str
+    payload: dict[str, Any]
+    lane: str
+    state: JobState
+    attempts: int  # leases granted so far, the current one included
+    max_attempts: int
+    created: datetime
+    lease_owner: str = ""  # the worker holding (or last holding) the lease
+    lease_token: str = ""  # proves a worker still holds the lease it was given
+    lease_expires: datetime | None = None
+    finished: datetime | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+
 class Store(Protocol):
     # --- lifecycle and embedding space ---------------------------------------------
     def close(self) -> None: ...
@@ -153,7 +203,9 @@ class Store(Protocol):
         ...
 
     def snippet_hashes(self, library: str, version: str) -> dict[str, str]:
-        """id -> content hash of what is stored for one library version."""
+        """id -> content hash of every snippet stored for one library version; "" for a
+        snippet stored without a vector, so incremental ingest re-embeds it (its hash
+        never matches) and deletes it when it vanished from the source."""
         ...
 
     def get_snippet(self, snippet_id: str) -> Snippet: ...
@@ -310,4 +362,54 @@ class Store(Protocol):
         agents (idempotency keys too for a whole org). Insights are the caller's job:
         their removal has consequences (families, public copies) decided above the store.
         """
+        ...
+
+    # --- jobs --------------------------------------------------------------------------------
+    # A queue of background work (curation epochs, re-embedding) shared by every worker
+    # process. A claim leases one job to one worker: no two workers hold the same job. A
+    # worker renews its lease while it works; a job whose lease expired (its worker died)
+    # is claimed again, until ``max_attempts`` leases were granted, then it fails. Lease
+    # times are the store's clock (the database server's for PostgreSQL), so workers on
+    # several machines need no synchronised clocks.
+    def enqueue_job(self, spec: JobSpec) -> Job:
+        """Queue a job and return it. Idempotent by id: the same id again returns the
+        stored job. With a lane that already has a queued job of this kind, returns that
+        job instead.
+        """
+        ...
+
+    def claim_job(self, worker: str, kinds: Sequence[str], lease_seconds: float) -> Job | None:
+        """Lease the oldest claimable job of ``kinds`` (empty: any) to ``worker``: queued,
+        or running with an expired lease; never a job of a lane where another job is
+        running. None when there is nothing to do. The job carries a fresh ``lease_token``.
+        """
+        ...
+
+    def renew_lease(self, job_id: str, token: str, lease_seconds: float) -> bool:
+        """Extend the lease from now; False when the token no longer holds the job."""
+        ...
+
+    def complete_job(self, job_id: str, token: str, result: dict[str, Any]) -> bool:
+        """Record the job as done with ``result``, once. True when this lease completed
+        it (now or in an earlier call with the same token: a retried completion changes
+        nothing); False when the lease was lost to another worker, whose result counts.
+        """
+        ...
+
+    def fail_job(
+        self, job_id: str, token: str, error: str, retry_in: float = 0.0
+    ) -> JobState | None:
+        """Give up this attempt: queued again after ``retry_in`` seconds while attempts
+        remain, else FAILED. The resulting state, or None when the lease was lost.
+        """
+        ...
+
+    def get_job(self, job_id: str) -> Job:
+        """One job; NotFound when absent."""
+        ...
+
+    def list_jobs(
+        self, states: Sequence[JobState] = (), kinds: Sequence[str] = (), limit: int = 100
+    ) -> list[Job]:
+        """Jobs with one of ``states`` and ``kinds`` (empty: any), oldest first."""
         ...

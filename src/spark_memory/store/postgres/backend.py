@@ -27,6 +27,7 @@ from spark_memory.store.postgres import rows, space
 from spark_memory.store.postgres.connection import Conn, Database, prepare
 from spark_memory.store.postgres.experience import ExperienceTables
 from spark_memory.store.postgres.integrity import problems
+from spark_memory.store.postgres.jobs import JobTables
 from spark_memory.store.postgres.migrate import Migration
 from spark_memory.store.postgres.nearest import nearest
 from spark_memory.store.postgres.tables import RecordTables
@@ -67,7 +68,7 @@ WHERE id = %s
 """
 
 
-class PostgresStore(RecordTables, ExperienceTables):
+class PostgresStore(RecordTables, ExperienceTables, JobTables):
     """Implements ``spark_memory.store.protocol.Store`` on a PostgreSQL database."""
 
     def __init__(
@@ -131,8 +132,9 @@ class PostgresStore(RecordTables, ExperienceTables):
 
     def snippet_hashes(self, library: str, version: str) -> dict[str, str]:
         found = self._db.query(
-            "SELECT id, content_hash FROM snippets WHERE library = %s AND version = %s"
-            " AND embedding IS NOT NULL",
+            # "" for a row without a vector: ingest then sees it as changed and embeds it
+            "SELECT id, CASE WHEN embedding IS NULL THEN '' ELSE content_hash END"
+            " FROM snippets WHERE library = %s AND version = %s",
             [library, version],
         )
         return {str(i): str(h) for i, h in found}

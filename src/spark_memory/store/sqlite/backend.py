@@ -26,6 +26,7 @@ from spark_memory.store.sqlite import migrate, records
 from spark_memory.store.sqlite.connection import Writer, connect
 from spark_memory.store.sqlite.experience_tables import ExperienceTables
 from spark_memory.store.sqlite.indexes import SyncedIndex
+from spark_memory.store.sqlite.jobs import JobTables
 from spark_memory.store.sqlite.tables import RecordTables
 
 T = TypeVar("T")
@@ -34,7 +35,7 @@ _BM25_SNIPPETS = "bm25(snippets_fts, 4.0, 2.0, 1.0)"
 _BM25_INSIGHTS = "bm25(insights_fts, 3.0, 3.0, 1.0, 1.0)"
 
 
-class SqliteStore(RecordTables, ExperienceTables):
+class SqliteStore(RecordTables, ExperienceTables, JobTables):
     """Implements ``spark_memory.store.protocol.Store`` on one SQLite file."""
 
     def __init__(self, path: Path, *, ann_threshold: int = 20_000) -> None:
@@ -137,8 +138,9 @@ class SqliteStore(RecordTables, ExperienceTables):
 
     def snippet_hashes(self, library: str, version: str) -> dict[str, str]:
         rows = self._query(
-            "SELECT id, content_hash FROM snippets WHERE library = ? AND version = ?"
-            " AND embedding IS NOT NULL",
+            # "" for a row without a vector: ingest then sees it as changed and embeds it
+            "SELECT id, CASE WHEN embedding IS NULL THEN '' ELSE content_hash END"
+            " FROM snippets WHERE library = ? AND version = ?",
             (library, version),
         )
         return dict(rows)
