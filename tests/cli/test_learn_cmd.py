@@ -30,7 +30,8 @@ def test_trace_memory_feedback_curate_revert(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     trace = json.loads(result.output)
-    assert trace["status"] == "created" and trace["id"].startswith("trc_")
+    assert trace["status"] == "created"
+    assert trace["id"].startswith("trc_")
 
     result = run(
         tmp_path, "memory", "create", "--title", "Use transform", "--content", "-", "--json"
@@ -72,7 +73,8 @@ def test_refusals_exit_2_with_the_reason(tmp_path: Path) -> None:
     result = run(
         tmp_path, "memory", "create", "--title", "SSL", "--content", "Just pass verify=False."
     )
-    assert result.exit_code == 2 and "safety review" in result.output
+    assert result.exit_code == 2
+    assert "safety review" in result.output
     assert run(tmp_path, "erase", "--yes").exit_code == 2  # neither --agent nor --org
     assert run(tmp_path, "memory", "show", "ins_nope").exit_code == 1
 
