@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import ValidationError
 
-from spark_memory.coach import drafting, extractive
+from spark_memory.coach import apinames, drafting, extractive
 from spark_memory.coach.budget import fit
 from spark_memory.coach.intent import analyse
 from spark_memory.coach.models import (
@@ -33,8 +33,15 @@ from spark_memory.coach.models import (
     PlannedQuery,
     Recommendation,
 )
-from spark_memory.coach.plan import plan_queries
-from spark_memory.coach.recall import Evidence, Retriever, Source, merge, split
+from spark_memory.coach.plan import plan_queries, task_prose
+from spark_memory.coach.recall import (
+    Evidence,
+    Retriever,
+    Source,
+    merge,
+    prefer_named_owners,
+    split,
+)
 from spark_memory.errors import InvalidInput, PayloadTooLarge, ProviderUnavailable
 from spark_memory.models import (
     MAX_QUERY_CHARS,
@@ -47,6 +54,8 @@ from spark_memory.providers.llm import ChatModel
 from spark_memory.signatures import normalise_error
 
 HITS_PER_QUERY = 20
+# Sources ranked below this are never cited, so their text is not fetched.
+TEXT_DEPTH = 40
 MAX_MATERIAL_DOCS = 8  # what an LLM gets to read: the focus APIs and the runners-up
 # Vector search always returns something; an insight is only advice when a query
 # matched its words, it is close in meaning, or it records the same error.
@@ -75,7 +84,7 @@ class Coach:
         validate(request)
         intent = analyse(request)
         plan = plan_queries(request, intent)
-        evidence = self.gather(plan, intent, principal)
+        evidence = self.gather(request, plan, intent, principal)
         if self.mode(request) is Mode.LLM:
             material = _material(evidence)
             rec = drafting.draft(self._chat(), request, intent, material)
@@ -89,20 +98,39 @@ class Coach:
             return Mode.LLM if self.chat is not None else Mode.EXTRACTIVE
         return request.mode
 
-    def gather(self, plan: list[PlannedQuery], intent: Intent, principal: Principal) -> Evidence:
-        """Steps 3 and 4: every planned query and every named symbol, merged."""
+    def gather(
+        self, request: CoachRequest, plan: list[PlannedQuery], intent: Intent, principal: Principal
+    ) -> Evidence:
+        """Steps 3 and 4: every planned query, every named and guessed symbol, merged."""
         filters = self.filters(intent)
-        results = self.retriever.search([q.text for q in plan], filters, principal, HITS_PER_QUERY)
+        results = self.retriever.search(plan, filters, principal, HITS_PER_QUERY)
         results = [_outside_lookalikes(hits, intent) for hits in results]
         names = [m.name for m in intent.api_names]
-        symbols = self.retriever.find_symbols(names, filters) if names else {}
+        prose = task_prose(request.task)
+        words = apinames.guesses(prose)
+        found = self.retriever.find_symbols([*names, *words], filters)
+        symbols = {n: found.get(n, []) for n in names}
+        guessed = {w: found[w] for w in words if found.get(w) and w not in symbols}
         counted = [
             q.model_copy(update={"hits": len(h)}) for q, h in zip(plan, results, strict=True)
         ]
-        sources = merge(counted, results, symbols, intent)
+        sources = merge(counted, results, symbols, intent, guessed)
+        prefer_named_owners(sources, set(apinames.guesses(prose)))
         evidence = split(sources, counted)
+        evidence.docs = self._with_text(evidence.docs)
         evidence.experience = self._weigh_experience(evidence.experience, intent, principal)
         return evidence
+
+    def _with_text(self, docs: list[Source]) -> list[Source]:
+        """Fetch the text of the leading sources that came from a symbol lookup only."""
+        head = docs[:TEXT_DEPTH]
+        missing = [s.id for s in head if not s.hit.text]
+        if missing:
+            full = self.retriever.snippets(missing)
+            for source in head:
+                if source.id in full:
+                    source.hit = full[source.id]
+        return [s for s in head if s.hit.text] + docs[TEXT_DEPTH:]
 
     def filters(self, intent: Intent) -> SearchFilters:
         known = self.knowledge()

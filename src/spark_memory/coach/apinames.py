@@ -17,8 +17,10 @@ from collections.abc import Iterable, Mapping
 
 from spark_memory.coach.libraries import BY_ALIAS, BY_NAME
 from spark_memory.coach.models import ApiMention
+from spark_memory.store.lexical import STOP_WORDS
 
 MAX_MENTIONS = 16
+MAX_GUESSES = 200
 
 _FENCED = re.compile(r"```[\w+-]*\n(.*?)```", re.S)
 _CODE_TAG = re.compile(r"<code>(.*?)(?:</code>|\Z)", re.S)
@@ -35,6 +37,7 @@ _IMPORT_LINE = re.compile(r"^\s*(?:import|from)\s.*$", re.M)
 _QUOTED_NAME = re.compile(r"'([A-Za-z_]\w*)'")
 _ERROR_OBJECT = re.compile(r"'(\w+)' object has no attribute '(\w+)'")
 
+_PROSE_WORD = re.compile(r"[A-Za-z][a-z]+")
 _NOT_APIS = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | {"self", "cls"}
 
 
@@ -88,6 +91,22 @@ def qualify(name: str, aliases: Mapping[str, str]) -> str:
     start = max((n for n, p in enumerate(parts[:-1]) if p[:1].isupper()), default=len(parts) - 1)
     tail = ".".join(parts[start:])
     return "" if tail in _NOT_APIS or len(tail) < 2 else tail
+
+
+def guesses(prose: str) -> list[str]:
+    """Words and two-word phrases of prose that could be API names: ``sort``,
+    ``drop_duplicates`` and ``groupby`` from "drop duplicates" and "group by"."""
+    words = [w.lower() for w in _PROSE_WORD.findall(prose)]
+    out: dict[str, None] = {}
+    for n, word in enumerate(words):
+        if len(word) > 2 and word not in STOP_WORDS:
+            out[word] = None
+            if word.endswith("s") and len(word) > 3:
+                out[word[:-1]] = None
+        if n + 1 < len(words) and word not in STOP_WORDS:
+            out[f"{word}_{words[n + 1]}"] = None
+            out[f"{word}{words[n + 1]}"] = None
+    return list(out)[:MAX_GUESSES]
 
 
 def _code_names(code: str) -> Iterable[str]:

@@ -32,7 +32,7 @@ MAX_PARAMS_PER_STEP = 2
 MAX_DOC_PITFALLS = 2
 # An API is cited only if its fused score is at least this share of the best one:
 # a long tail of weak matches would make the advice unfocused.
-RELATIVE_FLOOR = 0.35
+RELATIVE_FLOOR = 0.25
 
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 _API_KINDS = ("api", "example")
@@ -100,6 +100,11 @@ def reason(source: Source, intent: Intent) -> str:
     parts = []
     if source.mention:
         parts.append(f"`{source.mention.name}` is named in your {source.mention.where}")
+    said = [
+        w.removeprefix("says:").replace("_", " ") for w in source.found_by if w.startswith("says:")
+    ]
+    if said and not source.mention:
+        parts.append(f'your task says "{said[0]}"')
     queries = sorted({w.split(" #")[0] for w in source.found_by if " #" in w})
     if queries:
         parts.append(

@@ -12,8 +12,12 @@ import re
 from spark_memory.coach import apinames
 from spark_memory.coach.models import CoachRequest, Intent, PlannedQuery
 
-MAX_QUERIES = 5
-MAX_QUERY_CHARS = 600  # the lexical channel keeps ~48 terms anyway; vectors ~256 tokens
+MAX_QUERIES = 4
+# Query sizes bound the cost: full-text search time grows with the terms OR-ed
+# together, and the embedder's time with the tokens; past these sizes both only add
+# noise to a query that is meant to be focused.
+MAX_LEXICAL_WORDS = 24
+MAX_EMBED_WORDS = 40
 MAX_QUESTIONS = 2
 
 _SENTENCE = re.compile(r"(?<=[.?!])\s+|\n{2,}")
@@ -23,20 +27,30 @@ _ASK = re.compile(
     r"i am trying|i'm trying|make|plot|draw|show|set|use|create|remove|add|give|get|find)\b",
     re.I,
 )
-_NOISE = re.compile(r"\s+")
 _PROSE_SHARE = 0.8
 
 
 def plan_queries(request: CoachRequest, intent: Intent) -> list[PlannedQuery]:
-    prose = _prose(request.task)
-    queries = [PlannedQuery(purpose="task", text=_clip(prose or request.task))]
-    queries += [PlannedQuery(purpose="question", text=_clip(q)) for q in questions(prose)]
+    prose = task_prose(request.task)
+    queries = [query("task", prose or request.task)]
+    asks = questions(prose)
+    if asks:
+        queries.append(query("question", " ".join(asks)))
     names = api_query(intent)
     if names:
-        queries.append(PlannedQuery(purpose="api", text=names))
+        queries.append(query("api", names))
     if intent.error_signature:
-        queries.insert(0, PlannedQuery(purpose="error", text=_clip(intent.error_signature)))
+        queries.insert(0, query("error", intent.error_signature))
     return _distinct(queries)[:MAX_QUERIES]
+
+
+def query(purpose: str, text: str) -> PlannedQuery:
+    words = text.split()
+    return PlannedQuery(
+        purpose=purpose,
+        text=" ".join(words[:MAX_LEXICAL_WORDS]),
+        embed=" ".join(words[:MAX_EMBED_WORDS]),
+    )
 
 
 def questions(prose: str) -> list[str]:
@@ -49,10 +63,10 @@ def questions(prose: str) -> list[str]:
 def api_query(intent: Intent) -> str:
     """The mentioned API names as one lexical query, qualified ones spelt out in parts."""
     names = [m.name for m in intent.api_names if m.where != "code" or "." in m.name]
-    return _clip(" ".join(names)) if names else ""
+    return " ".join(names)
 
 
-def _prose(task: str) -> str:
+def task_prose(task: str) -> str:
     """Prose of the task plus code comments, which is where plotting tasks say what they want."""
     prose = apinames.prose_of(task)
     lines = [line for line in prose.splitlines() if _is_prose_line(line)]
@@ -64,11 +78,6 @@ def _is_prose_line(line: str) -> bool:
     # Data and code lines are mostly brackets, quotes, digits and operators.
     letters = sum(c.isalpha() or c.isspace() for c in line)
     return not apinames.is_code_line(line) and letters >= _PROSE_SHARE * len(line)
-
-
-def _clip(text: str) -> str:
-    text = _NOISE.sub(" ", text).strip()
-    return text if len(text) <= MAX_QUERY_CHARS else text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0]
 
 
 def _distinct(queries: list[PlannedQuery]) -> list[PlannedQuery]:

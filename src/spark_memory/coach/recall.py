@@ -18,8 +18,14 @@ from spark_memory.models import DocType, Insight, Principal, SearchFilters, Sear
 
 # Weight of each query purpose in the fusion; an error signature is the sharpest cue.
 QUERY_WEIGHTS = {"task": 1.0, "question": 0.8, "api": 1.0, "error": 1.5}
-# A symbol named in prose or in an error is what the caller asks about.
+# A symbol named in prose or in an error is what the caller asks about; one merely
+# used in the caller's code is mostly set-up.
 MENTION_WEIGHTS = {"error": 2.5, "prose": 2.0, "code": 0.8}
+# Words of the task that are also API names ("sort", "drop duplicates"): a weak cue
+# alone, a useful one where the searches agree.
+GUESS_WEIGHTS = {"word": 0.8, "phrase": 1.0}
+# A method of a class the task names ("my dataframe") over the same method elsewhere.
+OWNER_BONUS = 0.5
 RRF_K = 20.0  # smaller than search's 60: here the top of each focused list matters most
 CANDIDATES_PER_NAME = 2  # a bare method name may denote several classes' methods
 
@@ -28,15 +34,30 @@ class Retriever(Protocol):
     """What the coach needs from search; the service implements it over HybridSearch."""
 
     def search(
-        self, queries: Sequence[str], filters: SearchFilters, principal: Principal, k: int
+        self,
+        queries: Sequence[PlannedQuery],
+        filters: SearchFilters,
+        principal: Principal,
+        k: int,
     ) -> list[list[SearchHit]]:
-        """One ranked list per query (implementations embed all queries in one batch)."""
+        """One ranked list per query: ``text`` for words, ``embed`` for meaning.
+
+        Implementations should embed all queries in one batch.
+        """
         ...
 
     def find_symbols(
         self, names: Sequence[str], filters: SearchFilters
     ) -> dict[str, list[SearchHit]]:
-        """Snippets whose symbol is ``name`` or ends with ``.name``, per name."""
+        """API snippets a name may denote: the symbol spelled so, or ending in ``.name``;
+        for a bare name, any symbol of the filtered libraries whose last part it is.
+
+        Hits come without text (there may be hundreds); ``snippets`` fetches it.
+        """
+        ...
+
+    def snippets(self, ids: Sequence[str]) -> dict[str, SearchHit]:
+        """Full hits (with text) for snippet ids."""
         ...
 
     def insights(self, ids: Sequence[str], principal: Principal) -> dict[str, Insight]: ...
@@ -75,26 +96,42 @@ def merge(
     results: Sequence[Sequence[SearchHit]],
     symbols: Mapping[str, Sequence[SearchHit]],
     intent: Intent,
+    guesses: Mapping[str, Sequence[SearchHit]] | None = None,
 ) -> dict[str, Source]:
+    """Weighted reciprocal-rank fusion of the query lists, named and guessed symbols."""
     sources: dict[str, Source] = {}
     for query, hits in zip(plan, results, strict=True):
         weight = QUERY_WEIGHTS.get(query.purpose, 1.0)
         for rank, hit in enumerate(hits, 1):
             _credit(sources, hit, weight / (RRF_K + rank), f"{query.purpose} #{rank}")
-    for rank, mention in enumerate(intent.api_names, 1):
-        for hit in pick_candidates(mention, symbols.get(mention.name, ()), sources):
-            weight = MENTION_WEIGHTS.get(mention.where, 1.0)
+    for mention in intent.api_names:
+        weight = MENTION_WEIGHTS.get(mention.where, 1.0)
+        named = pick_candidates(mention.name, symbols.get(mention.name, ()), sources)
+        for rank, hit in enumerate(named, 1):
             source = _credit(sources, hit, weight / (RRF_K + rank), f"named:{mention.where}")
             source.mention = source.mention or mention
+    for word, found in (guesses or {}).items():
+        kind = "phrase" if "_" in word else "word"
+        for hit in pick_candidates(word, found, sources)[:1]:
+            _credit(sources, hit, GUESS_WEIGHTS[kind] / (RRF_K + 1), f"says:{word}")
     return sources
 
 
+def prefer_named_owners(sources: Mapping[str, Source], words: set[str]) -> None:
+    """Raise methods whose class the task names: ``DataFrame.x`` when it says dataframe."""
+    for source in sources.values():
+        parts = source.hit.symbol.lower().split(".")
+        owner = parts[-2] if len(parts) > 2 else ""
+        if owner and {owner, owner.removeprefix("nd"), owner + "s"} & words:
+            source.score *= 1.0 + OWNER_BONUS
+
+
 def pick_candidates(
-    mention: ApiMention, candidates: Sequence[SearchHit], sources: Mapping[str, Source]
+    name: str, candidates: Sequence[SearchHit], sources: Mapping[str, Source]
 ) -> list[SearchHit]:
-    """The symbols a mentioned name most likely means: exact spelling first, then what
-    the searches also found, then the shortest (most central) path."""
-    exact = [c for c in candidates if c.symbol == mention.name]
+    """The symbols a name most likely means: exact spelling first, then what the
+    searches also found, then the shortest (most central) path."""
+    exact = [c for c in candidates if c.symbol == name]
     if exact:
         return exact[:1]
 
