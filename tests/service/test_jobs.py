@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -134,6 +135,16 @@ def test_the_worker_stops_when_asked_and_can_schedule_epochs(spark: Spark) -> No
     assert [j.kind for j in spark.jobs()] == [CURATION]
 
 
+@pytest.fixture
+def _restore_logging() -> Iterator[None]:
+    # `spark worker` points Spark's loggers at the stderr of the moment (CliRunner's).
+    logger = logging.getLogger("spark")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.mark.usefixtures("_restore_logging")
 def test_spark_worker_command(tmp_path: Path) -> None:
     env = {"SPARK_HOME": str(tmp_path), "SPARK_EMBEDDER": "hash", "SPARK_DATABASE_URL": ""}
     runner = CliRunner(env=env)

@@ -42,6 +42,7 @@ from spark_memory.store.protocol import Job
     help="Queue this job before working (repeatable).",
 )
 @click.option("--list", "list_only", is_flag=True, help="List recent jobs and exit.")
+@click.option("--log-level", default="info", show_default=True, help="Of the JSON log on stderr.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def worker(
@@ -51,9 +52,12 @@ def worker(
     curate_every: float,
     enqueue: tuple[str, ...],
     list_only: bool,
+    log_level: str,
     as_json: bool,
 ) -> None:
     """Run curation and re-embedding jobs queued in the store."""
+    from spark_memory.http.logs import configure_logging
+
     spark = obj.local
     for kind in enqueue:
         job = spark.enqueue_curation() if kind == CURATION else spark.enqueue_reembed()
@@ -61,6 +65,7 @@ def worker(
     if list_only:
         _list(spark.jobs(limit=50), as_json)
         return
+    configure_logging(log_level)
     stop = threading.Event()
     _stop_on_signals(stop)
     report = spark.run_worker(once=once, poll=poll, stop=stop, curate_every=curate_every)

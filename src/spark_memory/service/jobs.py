@@ -112,11 +112,11 @@ class Jobs(ServiceBase):
         except StoreError as exc:  # e.g. the database restarting: a long-lived worker waits
             if raise_errors:
                 raise
-            log.warning("cannot take a job: %s", exc.message)
+            log.warning("cannot take a job", extra={"error": exc.message})
             return None
 
     def _work(self, job: Job, report: WorkerReport) -> None:
-        log.info("job %s (%s) taken, attempt %d", job.id, job.kind, job.attempts)
+        log.info("job taken", extra={"job": job.id, "kind": job.kind, "attempt": job.attempts})
         with _Heartbeat(self, job):
             try:
                 result = self._run_job(job)
@@ -125,10 +125,10 @@ class Jobs(ServiceBase):
                 return
         if self.store.complete_job(job.id, job.lease_token, result):
             report.done += 1
-            log.info("job %s done: %s", job.id, result)
+            log.info("job done", extra={"job": job.id, "result": result})
         else:
             report.lost += 1
-            log.warning("job %s: lease lost to another worker; its result counts", job.id)
+            log.warning("job lease lost: another worker's result counts", extra={"job": job.id})
 
     def _run_job(self, job: Job) -> dict[str, Any]:
         if self.settings.test_job_delay > 0:
@@ -154,9 +154,11 @@ class Jobs(ServiceBase):
         report.failed += 1
         message = exc.message if isinstance(exc, SparkError) else f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, SparkError):
-            log.exception("job %s crashed", job.id)
+            log.exception("job crashed", extra={"job": job.id})
         state = self.store.fail_job(job.id, job.lease_token, message, retry_in=RETRY_IN)
-        log.warning("job %s failed (%s): %s", job.id, state or "lease lost", message)
+        log.warning(
+            "job failed", extra={"job": job.id, "state": state or "lease lost", "error": message}
+        )
 
 
 class _Schedule:
@@ -196,10 +198,14 @@ class _Heartbeat:
             try:
                 held = self._store.renew_lease(self._job.id, self._job.lease_token, self._lease)
             except SparkError as exc:  # the store may be back by the next beat
-                log.warning("job %s: lease renewal failed: %s", self._job.id, exc.message)
+                log.warning(
+                    "lease renewal failed", extra={"job": self._job.id, "error": exc.message}
+                )
                 continue
             if not held:
-                log.warning("job %s: lease lost; another worker may run it too", self._job.id)
+                log.warning(
+                    "lease lost: another worker may run the job too", extra={"job": self._job.id}
+                )
                 return
 
 
