@@ -59,6 +59,20 @@ def api(
     )
 
 
+def example(symbol: str, summary: str, examples: str) -> Snippet:
+    """An example snippet, stored apart from the API's reference as the harvester does."""
+    library = symbol.split(".", 1)[0]
+    return Snippet.build(
+        library=library,
+        version=VERSIONS[library],
+        symbol=symbol,
+        kind=SnippetKind.EXAMPLE,
+        title=f"{symbol} — examples",
+        text=f"{symbol}()\n\n{summary}\n\nExamples\n{examples}",
+        embed_text=f"Examples for {symbol}: {summary}",
+    )
+
+
 VERSIONS = {"pandas": "1.5.3", "numpy": "1.26.4", "polars": "0.20.0", "torch": "2.2.0"}
 
 
@@ -167,6 +181,11 @@ def corpus() -> list[Snippet]:
             "numpy.argsort",
             "(a, axis=-1, kind=None)",
             "Returns the indices that would sort an array.",
+        ),
+        example(
+            "numpy.argsort",
+            "Returns the indices that would sort an array.",
+            ">>> x = np.array([3, 1, 2])\n>>> np.argsort(x)\narray([1, 2, 0])",
         ),
         api("numpy.unique", "(ar, return_counts=False)", "Find the unique elements of an array."),
         api(

@@ -106,6 +106,16 @@ def test_error_recalls_trusted_experience_first(spark: Spark) -> None:
     assert_grounded(rec)
 
 
+def test_the_sketch_comes_from_the_apis_documented_example(spark: Spark) -> None:
+    rec = spark.recommend("import numpy as np\nHow do I get the indices that sort an array?")
+    assert rec.apis[0] == "numpy.argsort"
+    assert "np.argsort(x)" in rec.code_sketch.code
+    example = next(c for c in rec.citations if c.id == rec.code_sketch.sources[0])
+    assert example.kind == "example"
+    assert example.reason == "the documented example of `numpy.argsort`"
+    assert_grounded(rec)
+
+
 def test_budget_is_respected_down_to_the_minimum(spark: Spark) -> None:
     full = spark.recommend(COUNT_TASK, environment=OLD_PANDAS)
     small = spark.recommend(COUNT_TASK, environment=OLD_PANDAS, budget_tokens=MIN_BUDGET_TOKENS)

@@ -57,6 +57,7 @@ HITS_PER_QUERY = 20
 # Sources ranked below this are never cited, so their text is not fetched.
 TEXT_DEPTH = 40
 MAX_MATERIAL_DOCS = 8  # what an LLM gets to read: the focus APIs and the runners-up
+MATERIAL_EXAMPLES = 2
 # Vector search always returns something; an insight is only advice when a query
 # matched its words, it is close in meaning, or it records the same error.
 INSIGHT_MIN_COSINE = 0.5
@@ -114,10 +115,12 @@ class Coach:
         counted = [
             q.model_copy(update={"hits": len(h)}) for q, h in zip(plan, results, strict=True)
         ]
-        sources = merge(counted, results, symbols, intent, guessed)
-        prefer_named_owners(sources, set(apinames.guesses(prose)))
+        task_words = frozenset(words)
+        sources = merge(counted, results, symbols, intent, guessed, task_words)
+        prefer_named_owners(sources, task_words)
         evidence = split(sources, counted)
         evidence.docs = self._with_text(evidence.docs)
+        evidence.examples = self._examples(evidence.docs, filters)
         evidence.experience = self._weigh_experience(evidence.experience, intent, principal)
         return evidence
 
@@ -131,6 +134,20 @@ class Coach:
                 if source.id in full:
                     source.hit = full[source.id]
         return [s for s in head if s.hit.text] + docs[TEXT_DEPTH:]
+
+    def _examples(self, docs: list[Source], filters: SearchFilters) -> dict[str, SearchHit]:
+        """Example snippets of the leading APIs: long examples are stored apart from
+        the API's reference, and a sketch is best taken from them."""
+        symbols = [s.hit.symbol for s in extractive.focus(docs, MAX_MATERIAL_DOCS)]
+        found = self.retriever.find_symbols(symbols, filters) if symbols else {}
+        ids = {
+            hit.id: sym
+            for sym in symbols
+            for hit in found.get(sym, [])
+            if hit.kind == "example" and hit.symbol == sym
+        }
+        texts = self.retriever.snippets(list(ids)) if ids else {}
+        return {ids[i]: hit for i, hit in texts.items()}
 
     def filters(self, intent: Intent) -> SearchFilters:
         known = self.knowledge()
@@ -228,5 +245,8 @@ def _outside_lookalikes(hits: list[SearchHit], intent: Intent) -> list[SearchHit
 
 
 def _material(evidence: Evidence) -> list[Source]:
+    """What the LLM reads: trusted experience, the leading APIs, two of their examples."""
     docs = extractive.focus(evidence.docs, MAX_MATERIAL_DOCS)
-    return [*evidence.experience[: extractive.MAX_INSIGHTS], *docs]
+    examples = [evidence.examples[s.hit.symbol] for s in docs if s.hit.symbol in evidence.examples]
+    extra = [Source(hit=hit, found_by=["example"]) for hit in examples[:MATERIAL_EXAMPLES]]
+    return [*evidence.experience[: extractive.MAX_INSIGHTS], *docs, *extra]

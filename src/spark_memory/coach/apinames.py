@@ -15,7 +15,7 @@ import keyword
 import re
 from collections.abc import Iterable, Mapping
 
-from spark_memory.coach.libraries import BY_ALIAS, BY_NAME
+from spark_memory.coach.libraries import BY_ALIAS, BY_NAME, BY_WORD
 from spark_memory.coach.models import ApiMention
 from spark_memory.store.lexical import STOP_WORDS
 
@@ -37,7 +37,7 @@ _IMPORT_LINE = re.compile(r"^\s*(?:import|from)\s.*$", re.M)
 _QUOTED_NAME = re.compile(r"'([A-Za-z_]\w*)'")
 _ERROR_OBJECT = re.compile(r"'(\w+)' object has no attribute '(\w+)'")
 
-_PROSE_WORD = re.compile(r"[A-Za-z][a-z]+")
+_PROSE_WORD = re.compile(r"[A-Za-z]+")
 _NOT_APIS = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | {"self", "cls"}
 
 
@@ -96,7 +96,7 @@ def qualify(name: str, aliases: Mapping[str, str]) -> str:
 def guesses(prose: str) -> list[str]:
     """Words and two-word phrases of prose that could be API names: ``sort``,
     ``drop_duplicates`` and ``groupby`` from "drop duplicates" and "group by"."""
-    words = [w.lower() for w in _PROSE_WORD.findall(prose)]
+    words = [w.lower() for w in _PROSE_WORD.findall(prose) if w.lower() not in BY_WORD]
     out: dict[str, None] = {}
     for n, word in enumerate(words):
         if len(word) > 2 and word not in STOP_WORDS:

@@ -15,11 +15,14 @@ SECTION_TITLES = frozenset({"Parameters", "Returns", "Raises", "Notes", "Example
 
 _PARAM = re.compile(r"^-\s+(\*{0,2}[\w.]+)(?:\s*:\s*([^:]*?))?(?::\s+(.*))?$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+# Sentences that warn: deprecations and explicit warnings, not every mention of "copy".
 _CAUTION = re.compile(
     r"\b(deprecated|will be removed|removed in|warning|beware|caution|not supported|"
-    r"must not|must be|raises?\b|in-place|inplace|copy|view)\b",
+    r"must not|do not|is not recommended|discouraged)\b",
     re.I,
 )
+_ANNOTATION = re.compile(r"""\s*:\s*(?:'[^']*'|"[^"]*")""")
+_RETURNS = re.compile(r"\)\s*->.*$")
 _META_PREFIXES = ("Also available as:", "Inherited from ", "See also:", "Attribute of ")
 
 
@@ -78,6 +81,11 @@ def parameters(section: str) -> tuple[Param, ...]:
         if found:
             out.append(Param(found[1], (found[2] or "").strip(), (found[3] or "").strip()))
     return tuple(out)
+
+
+def compact_signature(headline: str) -> str:
+    """A headline without type annotations: ``f(a: 'int' = 0) -> 'X'`` -> ``f(a = 0)``."""
+    return _RETURNS.sub(")", _ANNOTATION.sub("", headline)).replace(" = ", "=")
 
 
 def first_sentence(text: str, limit: int = 220) -> str:

@@ -10,7 +10,7 @@ coverage: a handful of APIs, each cited with the reason it was chosen.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from spark_memory.coach import docs
 from spark_memory.coach.models import (
@@ -23,7 +23,8 @@ from spark_memory.coach.models import (
     TokenUsage,
 )
 from spark_memory.coach.recall import Evidence, Source
-from spark_memory.models import InsightKind
+from spark_memory.models import InsightKind, SearchHit
+from spark_memory.store.lexical import STOP_WORDS
 
 MAX_APIS = 5
 MAX_INSIGHTS = 3
@@ -35,6 +36,16 @@ MAX_DOC_PITFALLS = 2
 RELATIVE_FLOOR = 0.25
 
 _WORD = re.compile(r"[a-z][a-z0-9]+")
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9]*(?:_[a-z0-9]+)+")  # snake_case: as_index
+# Words every parameter description uses; sharing them with a task means nothing.
+_GENERIC = STOP_WORDS | frozenset(
+    (
+        *("array", "arrays", "value", "values", "data", "default", "object", "objects"),
+        *("result", "output", "input", "none", "true", "false", "type", "types", "axis"),
+        *("number", "element", "elements", "function", "returns", "whether", "specified"),
+        "dtype",
+    )
+)
 _API_KINDS = ("api", "example")
 _PITFALL_KINDS = (InsightKind.PITFALL, InsightKind.WORKAROUND)
 
@@ -42,18 +53,20 @@ _PITFALL_KINDS = (InsightKind.PITFALL, InsightKind.WORKAROUND)
 def synthesise(task: str, intent: Intent, evidence: Evidence, budget: int) -> Recommendation:
     apis = focus(evidence.docs, MAX_APIS)
     lessons = evidence.experience[:MAX_INSIGHTS]
-    terms = set(_WORD.findall(task.lower()))
+    lowered = task.lower()
+    terms = set(_WORD.findall(lowered)) | set(_IDENTIFIER.findall(lowered))
     steps = [_insight_step(s) for s in lessons if not _is_pitfall(s)]
     steps += [_api_step(s, terms) for s in apis]
     pitfalls = [_insight_pitfall(s) for s in lessons if _is_pitfall(s)]
     pitfalls += _doc_pitfalls(apis)[: max(0, MAX_DOC_PITFALLS - len(pitfalls))]
     used = [*lessons, *apis]
+    sketch = _sketch(apis, lessons, evidence.examples)
     return Recommendation(
         guidance=_guidance(intent, apis, lessons),
         steps=steps,
         pitfalls=pitfalls,
-        code_sketch=_sketch(apis, lessons, terms),
-        citations=[citation(s, intent) for s in used],
+        code_sketch=sketch,
+        citations=[citation(s, intent) for s in used] + _example_citations(sketch, evidence),
         intent=intent,
         queries=evidence.queries,
         tokens=TokenUsage(budget=budget, used=0),
@@ -114,6 +127,8 @@ def reason(source: Source, intent: Intent) -> str:
         parts.append(f"{source.insight.kind.value} learnt from experience")
     elif source.hit.version and intent.versions.get(source.hit.library) == source.hit.version:
         parts.append(f"documents your version {source.hit.version}")
+    if not parts and source.hit.kind == "example":
+        parts.append(f"the documented example of `{source.hit.symbol}`")
     return "; ".join(parts) or "retrieved for this task"
 
 
@@ -140,7 +155,7 @@ def _guidance(intent: Intent, apis: Sequence[Source], lessons: Sequence[Source])
 
 def _api_step(source: Source, terms: set[str]) -> Claim:
     parts = docs.read(source.hit.text)
-    text = f"`{parts.headline or source.hit.symbol}`"
+    text = f"`{docs.compact_signature(parts.headline) or source.hit.symbol}`"
     if parts.summary:
         text += f" — {parts.summary}"
     params = _relevant_params(parts.parameters, terms)
@@ -153,13 +168,32 @@ def _relevant_params(params: Sequence[docs.Param], terms: set[str]) -> list[str]
     """Documented parameters the task talks about: by name, or by two shared words."""
     scored = []
     for p in params:
-        name_hit = p.name.lower().strip("*") in terms
-        shared = len(terms & set(_WORD.findall(p.description.lower())))
+        name = p.name.lower().strip("*")
+        name_hit = name in terms and name not in STOP_WORDS
+        shared = len((terms - _GENERIC) & set(_WORD.findall(p.description.lower())))
         if name_hit or shared >= 2:
             scored.append((not name_hit, -shared, p))
     scored.sort(key=lambda t: (t[0], t[1]))
     return [f"`{p.name}`: {docs.first_sentence(p.description, 120)}" for *_, p in scored][
         :MAX_PARAMS_PER_STEP
+    ]
+
+
+def _example_citations(sketch: CodeSketch, evidence: Evidence) -> list[Citation]:
+    by_id = {hit.id: hit for hit in evidence.examples.values()}
+    return [
+        Citation(
+            id=hit.id,
+            doc_type=hit.doc_type,
+            library=hit.library,
+            version=hit.version,
+            symbol=hit.symbol,
+            kind=hit.kind,
+            title=hit.title,
+            reason=f"the documented example of `{hit.symbol}`",
+        )
+        for hit in (by_id.get(i) for i in sketch.sources)
+        if hit is not None
     ]
 
 
@@ -188,18 +222,18 @@ def _doc_pitfalls(apis: Sequence[Source]) -> list[Claim]:
     return out
 
 
-def _sketch(apis: Sequence[Source], lessons: Sequence[Source], terms: set[str]) -> CodeSketch:
+def _sketch(
+    apis: Sequence[Source], lessons: Sequence[Source], examples: Mapping[str, SearchHit]
+) -> CodeSketch:
+    """Experience's fix first; else the example of the best-ranked API that has one."""
     for lesson in lessons:
         fix = lesson.insight.evidence.fix if lesson.insight else ""
         if fix.strip():
             lines = fix.strip().splitlines()[:MAX_SKETCH_LINES]
             return CodeSketch(code="\n".join(lines), sources=[lesson.id])
-    best: tuple[int, Source, list[str]] | None = None
-    for rank, source in enumerate(apis):
-        lines = docs.example_code(docs.read(source.hit.text).examples, MAX_SKETCH_LINES)
-        overlap = len(terms & set(_WORD.findall(" ".join(lines).lower()))) - rank
-        if lines and (best is None or overlap > best[0]):
-            best = (overlap, source, lines)
-    if best is None:
-        return CodeSketch()
-    return CodeSketch(code="\n".join(best[2]), sources=[best[1].id])
+    for source in apis:
+        for hit in (source.hit, examples.get(source.hit.symbol)):
+            lines = docs.example_code(docs.read(hit.text).examples, MAX_SKETCH_LINES) if hit else []
+            if hit and lines:
+                return CodeSketch(code="\n".join(lines), sources=[hit.id])
+    return CodeSketch()

@@ -89,6 +89,8 @@ class Evidence:
     docs: list[Source]  # snippets, best first
     experience: list[Source]  # insights, best first (trust already in their score)
     queries: list[PlannedQuery]
+    # symbol -> its example snippet, for the leading APIs whose examples live apart
+    examples: dict[str, SearchHit] = field(default_factory=dict)
 
 
 def merge(
@@ -97,8 +99,13 @@ def merge(
     symbols: Mapping[str, Sequence[SearchHit]],
     intent: Intent,
     guesses: Mapping[str, Sequence[SearchHit]] | None = None,
+    words: frozenset[str] = frozenset(),
 ) -> dict[str, Source]:
-    """Weighted reciprocal-rank fusion of the query lists, named and guessed symbols."""
+    """Weighted reciprocal-rank fusion of the query lists, named and guessed symbols.
+
+    ``words`` are the task's words; they break ties between classes (a method of the
+    class the task names first).
+    """
     sources: dict[str, Source] = {}
     for query, hits in zip(plan, results, strict=True):
         weight = QUERY_WEIGHTS.get(query.purpose, 1.0)
@@ -106,38 +113,47 @@ def merge(
             _credit(sources, hit, weight / (RRF_K + rank), f"{query.purpose} #{rank}")
     for mention in intent.api_names:
         weight = MENTION_WEIGHTS.get(mention.where, 1.0)
-        named = pick_candidates(mention.name, symbols.get(mention.name, ()), sources)
+        named = pick_candidates(mention.name, symbols.get(mention.name, ()), sources, words)
         for rank, hit in enumerate(named, 1):
             source = _credit(sources, hit, weight / (RRF_K + rank), f"named:{mention.where}")
             source.mention = source.mention or mention
     for word, found in (guesses or {}).items():
         kind = "phrase" if "_" in word else "word"
-        for hit in pick_candidates(word, found, sources)[:1]:
+        for hit in pick_candidates(word, found, sources, words)[:1]:
             _credit(sources, hit, GUESS_WEIGHTS[kind] / (RRF_K + 1), f"says:{word}")
     return sources
 
 
-def prefer_named_owners(sources: Mapping[str, Source], words: set[str]) -> None:
+def prefer_named_owners(sources: Mapping[str, Source], words: frozenset[str]) -> None:
     """Raise methods whose class the task names: ``DataFrame.x`` when it says dataframe."""
     for source in sources.values():
-        parts = source.hit.symbol.lower().split(".")
-        owner = parts[-2] if len(parts) > 2 else ""
-        if owner and {owner, owner.removeprefix("nd"), owner + "s"} & words:
+        if owner_named(source.hit.symbol, words):
             source.score *= 1.0 + OWNER_BONUS
 
 
+def owner_named(symbol: str, words: frozenset[str]) -> bool:
+    parts = symbol.lower().split(".")
+    owner = parts[-2] if len(parts) > 2 else ""
+    return bool(owner) and bool({owner, owner.removeprefix("nd"), owner + "s"} & words)
+
+
 def pick_candidates(
-    name: str, candidates: Sequence[SearchHit], sources: Mapping[str, Source]
+    name: str,
+    candidates: Sequence[SearchHit],
+    sources: Mapping[str, Source],
+    words: frozenset[str] = frozenset(),
 ) -> list[SearchHit]:
     """The symbols a name most likely means: exact spelling first, then what the
-    searches also found, then the shortest (most central) path."""
+    searches also found, then a method of a class the task names, then the shortest
+    (most central) path."""
     exact = [c for c in candidates if c.symbol == name]
     if exact:
         return exact[:1]
 
-    def key(c: SearchHit) -> tuple[float, int, int]:
+    def key(c: SearchHit) -> tuple[float, bool, int, int]:
         found = sources.get(c.id)
-        return (-(found.score if found else 0.0), c.symbol.count("."), len(c.symbol))
+        score = found.score if found else 0.0
+        return (-score, not owner_named(c.symbol, words), c.symbol.count("."), len(c.symbol))
 
     return sorted(candidates, key=key)[:CANDIDATES_PER_NAME]
 
