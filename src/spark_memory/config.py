@@ -45,6 +45,13 @@ class Settings:
     promotion_orgs: int = 3
     host: str = "127.0.0.1"
     port: int = 8765
+    # `spark serve`: requests per second each org may make (0: unlimited), the burst
+    # it may spend at once, the largest request body, and seconds between background
+    # curation epochs (0: never; `spark curate` still runs one by hand).
+    rate_limit: float = 50.0
+    rate_burst: int = 100
+    max_body_bytes: int = 1_048_576
+    curation_interval: float = 900.0
     # `spark worker`: seconds a claimed job stays leased without a renewal (a worker
     # renews every third of it; a dead worker's job is taken again once it lapses) and
     # seconds between polls of an empty queue. test_job_delay: seconds each job sleeps,
@@ -95,6 +102,10 @@ _ENV = {
     "SPARK_PROMOTION_ORGS": ("promotion_orgs", int),
     "SPARK_HOST": ("host", str),
     "SPARK_PORT": ("port", int),
+    "SPARK_RATE_LIMIT": ("rate_limit", float),
+    "SPARK_RATE_BURST": ("rate_burst", int),
+    "SPARK_MAX_BODY_BYTES": ("max_body_bytes", int),
+    "SPARK_CURATION_INTERVAL": ("curation_interval", float),
     "SPARK_JOB_LEASE": ("job_lease", float),
     "SPARK_WORKER_POLL": ("worker_poll", float),
     "SPARK_TEST_JOB_DELAY": ("test_job_delay", float),

@@ -1,37 +1,78 @@
-"""What every command shares: settings, the lazily opened service, output helpers."""
+"""What every command shares: settings, the service (local or remote), output helpers.
+
+``obj.spark`` is the one switch between the local store and a remote server: with
+``spark --server URL ...`` it is a ``SparkClient`` (key from ``$SPARK_API_KEY``),
+otherwise the ``Spark`` façade; both have the same verbs (``SparkApi``), so commands
+do not care which. Commands that only make sense on the server's own machine
+(ingesting the knowledge base, re-embedding, serving) use ``obj.local``, which
+refuses ``--server`` instead of silently acting on the wrong store.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
 
 from spark_memory.config import Settings
+from spark_memory.http.client import SparkClient
+from spark_memory.http.sessions import local_session
+from spark_memory.http.verbs import SparkApi
 from spark_memory.service import Spark
+
+API_KEY_ENV = "SPARK_API_KEY"
 
 
 @dataclass
 class CliContext:
     overrides: dict[str, Any] = field(default_factory=dict)
+    server: str | None = None
     _spark: Spark | None = None
+    _client: SparkClient | None = None
 
     @property
     def settings(self) -> Settings:
         return Settings.load(**self.overrides)
 
     @property
-    def spark(self) -> Spark:
+    def spark(self) -> SparkApi:
+        """The verbs: the remote server's (``--server``) or the local store's."""
+        return self.client if self.server is not None else self.local
+
+    @property
+    def local(self) -> Spark:
+        if self.server is not None:
+            raise click.UsageError(
+                "this command works on the local store only; run it without --server"
+            )
         if self._spark is None:
             self._spark = Spark.open(self.settings)
         return self._spark
+
+    @property
+    def client(self) -> SparkClient:
+        if self.server is None:
+            raise click.UsageError("this needs --server URL")
+        if self._client is None:
+            key = os.environ.get(API_KEY_ENV, "").strip()
+            if not key:
+                raise click.UsageError(f"--server needs an API key in ${API_KEY_ENV}")
+            session = local_session(os.environ, Path.cwd())
+            self._client = SparkClient(self.server, key, session=session)
+        return self._client
 
     def close(self) -> None:
         if self._spark is not None:
             self._spark.close()
             self._spark = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
 
 pass_ctx = click.make_pass_decorator(CliContext)

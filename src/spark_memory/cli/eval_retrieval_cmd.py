@@ -42,7 +42,7 @@ def retrieval_cmd(
 ) -> None:
     """API recall@5/@10 of BM25, vector, hybrid and recommend, beside a trivial baseline."""
     data = _data(data_dir)
-    spark = obj.spark
+    spark = obj.local
     problems, targets = choose_problems(data, sample, seed)
     bench = RetrievalBench(spark, with_recommend=not no_recommend)
     with progress_bar("retrieval") as update:

@@ -48,7 +48,7 @@ def ingest_cmd(
     Re-running is incremental: unchanged snippets are not re-embedded, and snippets
     that vanished from a library version are removed.
     """
-    spark = obj.spark
+    spark = obj.local
     if docs is not None:
         if not library:
             raise click.UsageError("--docs needs --library")
@@ -125,7 +125,7 @@ def stats_cmd(obj: CliContext, as_json: bool) -> None:
 @pass_ctx
 def remove_cmd(obj: CliContext, library: str, version: str | None, as_json: bool) -> None:
     """Remove a library (or one version of it) from the knowledge base."""
-    result = obj.spark.kb_remove(library, version)
+    result = obj.local.kb_remove(library, version)
     if as_json:
         emit_json({"deleted": result.deleted})
     else:

@@ -14,8 +14,12 @@ from spark_memory.cli.ask_cmd import ask
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
 from spark_memory.cli.eval_cmd import eval_group
 from spark_memory.cli.eval_retrieval_cmd import retrieval_cmd
+from spark_memory.cli.init_cmd import init
 from spark_memory.cli.kb_cmd import kb_group
+from spark_memory.cli.keys_cmd import keys_group
 from spark_memory.cli.learn_cmd import COMMANDS as LEARNING_COMMANDS
+from spark_memory.cli.run_cmd import run
+from spark_memory.cli.serve_cmd import mcp_cmd, serve
 from spark_memory.cli.worker_cmd import worker
 from spark_memory.errors import SparkError
 
@@ -42,11 +46,16 @@ class SparkGroup(click.Group):
     type=click.Path(file_okay=False, path_type=Path),
     help="Spark's data folder (default $SPARK_HOME or ~/.spark).",
 )
+@click.option(
+    "--server",
+    metavar="URL",
+    help="Use the `spark serve` at URL instead of the local store (key from $SPARK_API_KEY).",
+)
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None) -> None:
+def cli(ctx: click.Context, home: Path | None, server: str | None) -> None:
     """Spark: shared experiential memory for AI coding agents."""
     overrides: dict[str, Any] = {"home": home} if home else {}
-    ctx.obj = CliContext(overrides)
+    ctx.obj = CliContext(overrides, server=server)
 
 
 @cli.command()
@@ -121,7 +130,7 @@ def stats(obj: CliContext, as_json: bool) -> None:
 @pass_ctx
 def reembed(obj: CliContext, yes: bool) -> None:
     """Re-embed everything with the configured embedding model."""
-    spark = obj.spark
+    spark = obj.local
     if not yes:
         click.confirm(f"Re-embed all snippets with {spark.embedder.model_name}?", abort=True)
     from spark_memory.cli.progress import progress_bar
@@ -138,6 +147,11 @@ cli.add_command(eval_group)
 cli.add_command(migrate)
 cli.add_command(export_cmd)
 cli.add_command(import_cmd)
+cli.add_command(serve)
+cli.add_command(mcp_cmd)
+cli.add_command(keys_group)
+cli.add_command(init)
+cli.add_command(run)
 cli.add_command(worker)
 
 for _command in LEARNING_COMMANDS:

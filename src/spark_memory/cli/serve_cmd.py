@@ -1,0 +1,106 @@
+"""`spark serve` (HTTP API + MCP over Streamable HTTP) and `spark mcp` (MCP over stdio).
+
+`spark serve` builds the default knowledge base on its very first run (an empty
+store), with a progress bar, then serves. `spark mcp` is for one agent on its own
+machine and needs no keys: it acts as the local user (or as the owner of
+``$SPARK_API_KEY``), or relays to a remote server with ``spark --server URL mcp``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from spark_memory.cli.context import API_KEY_ENV, CliContext, pass_ctx
+from spark_memory.cli.progress import progress_bar
+from spark_memory.models import LOCAL_PRINCIPAL, Principal
+from spark_memory.service import Spark
+from spark_memory.service.knowledge import DEFAULT_LIBRARIES
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default $SPARK_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default $SPARK_PORT or 8765).")
+@click.option("--no-kb", is_flag=True, help="Do not build the knowledge base on a first run.")
+@click.option("--no-mcp", is_flag=True, help="Serve the HTTP API only, without /mcp.")
+@click.option(
+    "--curate-every",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Seconds between background curation epochs; 0 turns them off"
+    " (default $SPARK_CURATION_INTERVAL or 900).",
+)
+@click.option("--log-level", default="info", show_default=True)
+@pass_ctx
+def serve(
+    obj: CliContext,
+    host: str | None,
+    port: int | None,
+    no_kb: bool,
+    no_mcp: bool,
+    curate_every: float | None,
+    log_level: str,
+) -> None:
+    """Serve the HTTP API and MCP (at /mcp) to agents that hold API keys."""
+    import uvicorn
+
+    from spark_memory.http.app import ServeOptions, create_app
+    from spark_memory.http.logs import configure_logging
+
+    spark = obj.local
+    settings = spark.settings
+    if not no_kb and spark.kb_is_empty():
+        first_run_kb(spark)
+    interval = settings.curation_interval if curate_every is None else curate_every
+    app = create_app(spark, ServeOptions(mcp=not no_mcp, curation_interval=interval))
+    host, port = host or settings.host, settings.port if port is None else port
+    click.echo(f"Spark serving on http://{host}:{port} (MCP at /mcp, docs at /docs)", err=True)
+    click.echo("Agents need a key: spark keys create --org ORG --agent NAME", err=True)
+    configure_logging(log_level)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+def first_run_kb(spark: Spark) -> None:
+    """Harvest the default libraries into an empty store, once, with a progress bar."""
+    click.echo(
+        f"first run: building the knowledge base from {' '.join(DEFAULT_LIBRARIES)}"
+        " (a few minutes; `--no-kb` skips this)",
+        err=True,
+    )
+    with progress_bar("embedding") as update:
+        result = spark.kb_ingest_libraries(DEFAULT_LIBRARIES, progress=update)
+    click.echo(f"knowledge base: {result.ingest.seen} snippets", err=True)
+    for problem in result.problems:
+        click.echo(f"warning: {problem}", err=True)
+
+
+@click.command("mcp")
+@click.option(
+    "--session",
+    default=None,
+    help="Agent session name (default $SPARK_SESSION or the project folder).",
+)
+@pass_ctx
+def mcp_cmd(obj: CliContext, session: str | None) -> None:
+    """Serve MCP over stdio to one local agent (no keys needed)."""
+    from spark_memory.http.logs import configure_logging
+    from spark_memory.http.sessions import local_session, session_name
+    from spark_memory.mcp.server import build_server, fixed_seat, local_seat, run_stdio
+    from spark_memory.mcp.tools import Seat
+
+    configure_logging("warning")  # stderr: stdout carries the protocol
+    if obj.server is not None:
+        seat = Seat(obj.client)  # the server notes what it serves, per its session header
+    else:
+        spark = obj.local
+        name = session_name(session) if session else local_session(os.environ, Path.cwd())
+        seat = local_seat(spark, _local_principal(spark), spark.settings.home, name)
+    run_stdio(build_server(fixed_seat(seat)))
+
+
+def _local_principal(spark: Spark) -> Principal:
+    key = os.environ.get(API_KEY_ENV, "").strip()
+    return spark.authenticate(key) if key else LOCAL_PRINCIPAL

@@ -1,0 +1,118 @@
+"""Knowledge-base reads and org administration under ``/v1``.
+
+The knowledge base is shared by every org, so over HTTP it is read-only: ingesting and
+removing libraries is the operator's job, on the server's machine (`spark kb`).
+Org admins curate, read their epochs and audit log, erase, and manage their own
+org's keys; the service enforces the roles.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from spark_memory.errors import InvalidInput
+from spark_memory.http.routes import Caller, receipt_out, responses, strict_query
+from spark_memory.http.schemas import (
+    AuditOut,
+    EpochEventOut,
+    EpochOut,
+    EraseBody,
+    EraseOut,
+    KeyBody,
+    KeyOut,
+    LibraryOut,
+    ReceiptOut,
+    StatsOut,
+)
+from spark_memory.models import Snippet
+from spark_memory.service import Spark
+from spark_memory.store.protocol import EpochRecord
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+def epoch_out(record: EpochRecord) -> EpochOut:
+    return EpochOut(
+        id=record.id,
+        started=record.started,
+        finished=record.finished,
+        counts=record.counts,
+        events=[EpochEventOut(**vars(e)) for e in record.events],
+    )
+
+
+def kb_router(spark: Spark) -> APIRouter:
+    router = APIRouter(
+        prefix="/v1/kb", tags=["knowledge base"], dependencies=[Depends(strict_query)]
+    )
+
+    @router.get("/libraries", response_model=list[LibraryOut], responses=responses())
+    def libraries(principal: Caller) -> list[LibraryOut]:
+        """Libraries and versions the knowledge base holds."""
+        return [LibraryOut(**vars(s)) for s in spark.store.library_stats()]
+
+    @router.get("/stats", response_model=StatsOut, responses=responses())
+    def stats(principal: Caller) -> StatsOut:
+        """Snippet counts and the embedding model (the server's file paths stay private)."""
+        result = spark.stats()
+        embedding = None if result.embedding is None else vars(result.embedding)
+        libs = [LibraryOut(**vars(s)) for s in result.libraries]
+        return StatsOut(embedding=embedding, snippets=result.snippets, libraries=libs)
+
+    @router.get("/snippets/{snippet_id}", response_model=Snippet, responses=responses(404))
+    def snippet(snippet_id: str, principal: Caller) -> Any:
+        """One documentation snippet in full."""
+        return spark.kb_show(snippet_id)
+
+    return router
+
+
+def admin_router(spark: Spark) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["admin"], dependencies=[Depends(strict_query)])
+
+    @router.post("/curate", response_model=EpochOut, responses=responses(403, 409))
+    def curate(principal: Caller) -> EpochOut:
+        """Run one curation epoch now (org admin); shows the caller's org's decisions."""
+        return epoch_out(spark.curate(principal=principal))
+
+    @router.get("/epochs", response_model=list[EpochOut], responses=responses(403))
+    def epochs(principal: Caller, limit: Limit = 20) -> list[EpochOut]:
+        """Recent curation epochs (org admin)."""
+        return [epoch_out(e) for e in spark.epochs(limit=limit, principal=principal)]
+
+    @router.get("/audit", response_model=list[AuditOut], responses=responses())
+    def audit(principal: Caller, limit: Limit = 100) -> list[AuditOut]:
+        """The org's writes (admin), or the caller's own, most recent first."""
+        entries = spark.audit_log(limit=limit, principal=principal)
+        return [AuditOut(**vars(e)) for e in entries]
+
+    @router.post("/revert/{target_id}", response_model=ReceiptOut, responses=responses(403, 404))
+    def revert(target_id: str, principal: Caller) -> ReceiptOut:
+        """Undo the caller's latest write on a target, within the revert window."""
+        return receipt_out(spark.revert(target_id, principal=principal))
+
+    @router.post("/erase", response_model=EraseOut, responses=responses(403))
+    def erase(body: EraseBody, principal: Caller) -> EraseOut:
+        """Delete every record of one agent of the org, or of the whole org (org admin)."""
+        if (body.agent_id is None) != body.whole_org:
+            raise InvalidInput("give exactly one of agent_id or whole_org: true")
+        report = spark.erase(agent_id=body.agent_id, principal=principal)
+        return EraseOut(**vars(report))
+
+    @router.post("/keys", response_model=KeyOut, responses=responses(403))
+    def create_key(body: KeyBody, principal: Caller) -> KeyOut:
+        """A new key for an agent of the caller's org (org admin); the secret is shown once."""
+        key = spark.create_key(principal.org_id, body.agent, body.role, principal=principal)
+        return KeyOut(**key.as_dict())
+
+    @router.delete(
+        "/keys/{key_id}", status_code=204, response_class=Response, responses=responses(403, 404)
+    )
+    def revoke_key(key_id: str, principal: Caller) -> Response:
+        """Revoke one of the org's keys (org admin)."""
+        spark.revoke_key(key_id, principal=principal)
+        return Response(status_code=204)
+
+    return router

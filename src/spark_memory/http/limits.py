@@ -1,0 +1,124 @@
+"""What keeps one caller from hurting the others: a body size limit and per-org rates.
+
+The body limit is enforced before anything parses the request (413), and covers MCP
+at ``/mcp`` as well as the REST routes. The rate limit is a token bucket per org,
+checked after authentication because the org comes from the key: many agents of one
+org share their org's rate, so no org can crowd out another.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from spark_memory.errors import PayloadTooLarge, RateLimited, SparkError
+from spark_memory.http.errors import http_error
+
+
+class RateLimiter:
+    """Token bucket per org: ``rate`` requests per second, up to ``burst`` at once."""
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = max(1, burst)
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # org -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def check(self, org: str) -> None:
+        """Spend one token of ``org``'s bucket, or raise RateLimited with the wait."""
+        if self.rate <= 0:
+            return
+        with self._lock:
+            now = self._clock()
+            tokens, at = self._buckets.get(org, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+            if tokens < 1.0:
+                self._buckets[org] = (tokens, now)
+                raise RateLimited(
+                    f"your org is over its rate of {self.rate:g} requests per second",
+                    retry_after=(1.0 - tokens) / self.rate,
+                )
+            self._buckets[org] = (tokens - 1.0, now)
+
+
+class BodyLimit:
+    """ASGI middleware: refuse a request body over ``limit`` bytes with 413."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.limit:
+            await send_error(send, self._too_large())
+            return
+        body = await self._read(receive)
+        if body is None:
+            await send_error(send, self._too_large())
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"the request body is over the limit of {self.limit} bytes")
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        """The whole body, or None as soon as it passes the limit (chunked requests)."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks)  # the client went away; the app will see that
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # later calls wait for the disconnect, as the server's would
+
+    return replay
+
+
+async def send_error(send: Send, exc: SparkError) -> None:
+    """A JSON error response from plain ASGI code (middleware that runs before FastAPI)."""
+    status, body, headers = http_error(exc)
+    payload = body.model_dump_json().encode()
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        *((k.lower().encode(), v.encode()) for k, v in headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,237 @@
+"""Request and response bodies of the HTTP API, with the limits the OpenAPI document shows.
+
+Requests forbid unknown fields: a body that claims an ``org_id`` or ``agent_id`` is
+refused (422), because the tenant comes from the API key alone. The limits mirror the
+service's (models.MAX_*), so a request the schema admits is judged by the service on
+its meaning, not its size. The domain models (SearchHit, Insight, Snippet,
+Recommendation) are returned as they are; the service's dataclasses get a model here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from spark_memory.coach.models import (
+    DEFAULT_BUDGET_TOKENS,
+    MAX_BUDGET_TOKENS,
+    MIN_BUDGET_TOKENS,
+    Mode,
+)
+from spark_memory.models import (
+    MAX_K,
+    MAX_QUERY_CHARS,
+    MAX_TAGS,
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    InsightKind,
+    InsightStatus,
+    Outcome,
+    Role,
+    SearchHit,
+)
+
+MAX_NAME_CHARS = 200  # library names, package names and versions, tags, ids
+MAX_ENVIRONMENT = 200  # packages in an environment (the learning loop's limit)
+MAX_FILTERS = 32
+MAX_COMMENT_CHARS = 4_000
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS)]
+Query = Annotated[str, StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS)]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
+RequiredText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+Environment = Annotated[
+    dict[Name, Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)]],
+    Field(max_length=MAX_ENVIRONMENT, description="package -> installed version"),
+]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- agent verbs --------------------------------------------------------------------------
+
+
+class SearchBody(_Body):
+    query: Query
+    libraries: list[Name] = Field(default_factory=list, max_length=MAX_FILTERS)
+    versions: dict[Name, Name] = Field(default_factory=dict, max_length=MAX_FILTERS)
+    kinds: list[Name] = Field(default_factory=list, max_length=MAX_FILTERS)
+    k: int = Field(default=10, ge=1, le=MAX_K)
+
+
+class SearchOut(_Out):
+    hits: list[SearchHit]
+
+
+class RecommendBody(_Body):
+    task: Query
+    code: Text = ""
+    error: Text = ""
+    environment: Environment = Field(default_factory=dict)
+    budget_tokens: int = Field(
+        default=DEFAULT_BUDGET_TOKENS, ge=MIN_BUDGET_TOKENS, le=MAX_BUDGET_TOKENS
+    )
+    mode: Mode = Mode.AUTO
+
+
+class EvidenceBody(_Body):
+    failing_code: Text = ""
+    error: Text = ""
+    fix: Text = ""
+
+
+class MemoryBody(_Body):
+    title: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS)]
+    content: RequiredText
+    query: Annotated[str, StringConstraints(max_length=MAX_QUERY_CHARS)] = ""
+    tags: list[Name] = Field(default_factory=list, max_length=MAX_TAGS)
+    kind: InsightKind = InsightKind.PRACTICE
+    scope: Literal["private", "org"] = "org"
+    evidence: EvidenceBody = Field(default_factory=EvidenceBody)
+    secrets: Literal["redact", "reject"] = "redact"
+
+
+class EnrichBody(_Body):
+    addition: RequiredText
+    tags: list[Name] = Field(default_factory=list, max_length=MAX_TAGS)
+    query: Annotated[str, StringConstraints(max_length=MAX_QUERY_CHARS)] = ""
+
+
+class FeedbackBody(_Body):
+    target_id: Id
+    relevant: bool | None = None
+    correct: bool | None = None
+    verified: Literal["passed", "failed"] | None = None
+    comment: Annotated[str, StringConstraints(max_length=MAX_COMMENT_CHARS)] = ""
+
+
+class TraceBody(_Body):
+    task: RequiredText
+    code: Text = ""
+    outcome: Outcome = Outcome.UNKNOWN
+    test_output: Text = ""
+    error: Text = ""
+    correction: Text = ""
+    environment: Environment = Field(default_factory=dict)
+    model: Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)] = ""
+    served_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=MAX_K,
+        description="ids Spark served the agent; empty: those served in this session",
+    )
+    secrets: Literal["redact", "reject"] = "redact"
+
+
+class RunBody(_Body):
+    """The outcome of a test or build command the agent ran (``spark run``)."""
+
+    command: Annotated[str, StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS)]
+    exit_code: int = Field(ge=-255, le=255)
+    outcome: Outcome
+    duration_s: float = Field(ge=0.0, le=7 * 24 * 3600.0)
+    failing_tests: list[Id] = Field(default_factory=list, max_length=MAX_K)
+    error: Text = ""
+    test_output: Text = ""
+    environment: Environment = Field(default_factory=dict)
+    task: Annotated[str, StringConstraints(max_length=MAX_QUERY_CHARS)] = ""
+
+
+class ReceiptOut(_Out):
+    id: str
+    status: str  # created | unchanged | updated | reverted
+    message: str = ""
+    redactions: list[dict[str, Any]] = Field(default_factory=list)
+    insight_status: InsightStatus | None = None
+
+
+class RunOut(_Out):
+    trace: ReceiptOut
+    served_ids: list[str]
+    feedback_ids: list[str]
+
+
+# --- knowledge base and admin --------------------------------------------------------------
+
+
+class LibraryOut(_Out):
+    library: str
+    version: str
+    snippets: int
+    by_kind: dict[str, int] = Field(default_factory=dict)
+
+
+class StatsOut(_Out):
+    embedding: dict[str, Any] | None
+    snippets: int
+    libraries: list[LibraryOut]
+
+
+class EpochEventOut(_Out):
+    action: str
+    target_id: str
+    org_id: str
+    reason: str = ""
+
+
+class EpochOut(_Out):
+    id: str
+    started: datetime
+    finished: datetime
+    counts: dict[str, int]
+    events: list[EpochEventOut]
+
+
+class AuditOut(_Out):
+    seq: int
+    at: datetime
+    org_id: str
+    agent_id: str
+    action: str
+    target_id: str
+    detail: str = ""
+
+
+class EraseBody(_Body):
+    agent_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS)] | None = (
+        None
+    )
+    whole_org: bool = False
+
+
+class EraseOut(_Out):
+    org_id: str
+    agent_id: str | None
+    traces: int
+    feedback: int
+    insights_deleted: int
+    insights_rewritten: int
+    public_rebuilt: int
+    public_demoted: int
+    audit_entries: int
+
+
+class KeyBody(_Body):
+    agent: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+    role: Role = Role.WRITER
+
+
+class KeyOut(_Out):
+    id: str
+    secret: str
+    org_id: str
+    agent_id: str
+    role: Role
+
+
+class Health(_Out):
+    status: Literal["ok"] = "ok"
+    version: str

@@ -1,0 +1,246 @@
+"""The verbs every interface speaks, as protocols: in-process or over HTTP, same calls.
+
+``AgentApi`` is what an agent does (the MCP tools); ``SparkApi`` adds what an org
+admin does. The ``Spark`` façade satisfies both with the local principal; ``BoundSpark``
+binds the façade to one caller's principal; ``SparkClient`` satisfies both over HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, Mode, Recommendation
+from spark_memory.learning.policy import SecretPolicy
+from spark_memory.learning.undo import EraseReport
+from spark_memory.models import (
+    Evidence,
+    Insight,
+    InsightKind,
+    Outcome,
+    Principal,
+    Scope,
+    SearchHit,
+    Snippet,
+)
+from spark_memory.service import Spark, StoreStats
+from spark_memory.service.experience import WriteReceipt
+from spark_memory.store.protocol import AuditEntry, EpochRecord
+
+
+class AgentApi(Protocol):
+    def search(
+        self,
+        query: str,
+        *,
+        libraries: Sequence[str] = (),
+        versions: dict[str, str] | None = None,
+        kinds: Sequence[str] = (),
+        k: int = 10,
+    ) -> list[SearchHit]: ...
+
+    def recommend(
+        self,
+        task: str,
+        *,
+        code: str | None = None,
+        error: str | None = None,
+        environment: Mapping[str, str] | None = None,
+        budget_tokens: int = DEFAULT_BUDGET_TOKENS,
+        mode: Mode | str = Mode.AUTO,
+    ) -> Recommendation: ...
+
+    def get_memory(self, insight_id: str) -> Insight: ...
+
+    def kb_show(self, snippet_id: str) -> Snippet: ...
+
+    def create_memory(
+        self,
+        title: str,
+        content: str,
+        *,
+        query: str = "",
+        tags: Sequence[str] = (),
+        kind: InsightKind | str = InsightKind.PRACTICE,
+        scope: Scope | str = Scope.ORG,
+        evidence: Evidence | None = None,
+        secrets: SecretPolicy | None = None,
+        idempotency_key: str | None = None,
+    ) -> WriteReceipt: ...
+
+    def enrich_memory(
+        self, insight_id: str, addition: str, *, tags: Sequence[str] = (), query: str = ""
+    ) -> WriteReceipt: ...
+
+    def share_feedback(
+        self,
+        target_id: str,
+        *,
+        relevant: bool | None = None,
+        correct: bool | None = None,
+        verified: Outcome | str | None = None,
+        comment: str = "",
+    ) -> WriteReceipt: ...
+
+    def record_trace(
+        self,
+        task: str,
+        *,
+        code: str = "",
+        outcome: Outcome | str = Outcome.UNKNOWN,
+        test_output: str = "",
+        error: str = "",
+        correction: str = "",
+        environment: Mapping[str, str] | None = None,
+        model: str = "",
+        served_ids: Sequence[str] = (),
+        secrets: SecretPolicy | None = None,
+        idempotency_key: str | None = None,
+    ) -> WriteReceipt: ...
+
+
+class SparkApi(AgentApi, Protocol):
+    def curate(self) -> EpochRecord: ...
+
+    def epochs(self, *, limit: int = 20) -> list[EpochRecord]: ...
+
+    def audit_log(self, *, limit: int = 100) -> list[AuditEntry]: ...
+
+    def revert(self, target_id: str) -> WriteReceipt: ...
+
+    def erase(self, *, agent_id: str | None = None) -> EraseReport: ...
+
+    def stats(self) -> StoreStats: ...
+
+
+class BoundSpark:
+    """The façade's agent verbs on behalf of one principal (an API key's, or the local one)."""
+
+    def __init__(self, spark: Spark, principal: Principal) -> None:
+        self.spark = spark
+        self.principal = principal
+
+    def search(
+        self,
+        query: str,
+        *,
+        libraries: Sequence[str] = (),
+        versions: dict[str, str] | None = None,
+        kinds: Sequence[str] = (),
+        k: int = 10,
+    ) -> list[SearchHit]:
+        return self.spark.search(
+            query,
+            libraries=libraries,
+            versions=versions,
+            kinds=kinds,
+            k=k,
+            principal=self.principal,
+        )
+
+    def recommend(
+        self,
+        task: str,
+        *,
+        code: str | None = None,
+        error: str | None = None,
+        environment: Mapping[str, str] | None = None,
+        budget_tokens: int = DEFAULT_BUDGET_TOKENS,
+        mode: Mode | str = Mode.AUTO,
+    ) -> Recommendation:
+        return self.spark.recommend(
+            task,
+            code=code,
+            error=error,
+            environment=environment,
+            budget_tokens=budget_tokens,
+            mode=mode,
+            principal=self.principal,
+        )
+
+    def get_memory(self, insight_id: str) -> Insight:
+        return self.spark.get_memory(insight_id, principal=self.principal)
+
+    def kb_show(self, snippet_id: str) -> Snippet:
+        return self.spark.kb_show(snippet_id)  # the knowledge base is public
+
+    def create_memory(
+        self,
+        title: str,
+        content: str,
+        *,
+        query: str = "",
+        tags: Sequence[str] = (),
+        kind: InsightKind | str = InsightKind.PRACTICE,
+        scope: Scope | str = Scope.ORG,
+        evidence: Evidence | None = None,
+        secrets: SecretPolicy | None = None,
+        idempotency_key: str | None = None,
+    ) -> WriteReceipt:
+        return self.spark.create_memory(
+            title,
+            content,
+            query=query,
+            tags=tags,
+            kind=kind,
+            scope=scope,
+            evidence=evidence,
+            secrets=secrets,
+            idempotency_key=idempotency_key,
+            principal=self.principal,
+        )
+
+    def enrich_memory(
+        self, insight_id: str, addition: str, *, tags: Sequence[str] = (), query: str = ""
+    ) -> WriteReceipt:
+        return self.spark.enrich_memory(
+            insight_id, addition, tags=tags, query=query, principal=self.principal
+        )
+
+    def share_feedback(
+        self,
+        target_id: str,
+        *,
+        relevant: bool | None = None,
+        correct: bool | None = None,
+        verified: Outcome | str | None = None,
+        comment: str = "",
+    ) -> WriteReceipt:
+        return self.spark.share_feedback(
+            target_id,
+            relevant=relevant,
+            correct=correct,
+            verified=verified,
+            comment=comment,
+            principal=self.principal,
+        )
+
+    def record_trace(
+        self,
+        task: str,
+        *,
+        code: str = "",
+        outcome: Outcome | str = Outcome.UNKNOWN,
+        test_output: str = "",
+        error: str = "",
+        correction: str = "",
+        environment: Mapping[str, str] | None = None,
+        model: str = "",
+        served_ids: Sequence[str] = (),
+        secrets: SecretPolicy | None = None,
+        idempotency_key: str | None = None,
+    ) -> WriteReceipt:
+        return self.spark.record_trace(
+            task,
+            code=code,
+            outcome=outcome,
+            test_output=test_output,
+            error=error,
+            correction=correction,
+            environment=environment,
+            model=model,
+            served_ids=served_ids,
+            secrets=secrets,
+            idempotency_key=idempotency_key,
+            principal=self.principal,
+        )

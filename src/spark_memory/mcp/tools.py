@@ -1,0 +1,309 @@
+"""The seven MCP tools: their schemas (with limits), descriptions, and calls.
+
+A description tells the agent *when* to call the tool; that sentence is what makes an
+agent consult Spark before writing code and report back after its tests ran. A
+``Seat`` is the caller as the tools see it: the verbs bound to its principal (local
+façade or remote client) and its agent session, which notes every id served.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal, TypeVar
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, MAX_BUDGET_TOKENS, MIN_BUDGET_TOKENS
+from spark_memory.errors import NotFound, SparkError
+from spark_memory.http.metrics import Metrics
+from spark_memory.http.sessions import SessionLog
+from spark_memory.http.verbs import AgentApi
+from spark_memory.mcp import shaping
+from spark_memory.mcp.shaping import MemoryResult, RecommendResult, SearchResult, WriteOut
+from spark_memory.models import (
+    MAX_K,
+    MAX_QUERY_CHARS,
+    MAX_TAGS,
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    Evidence,
+    Insight,
+    InsightKind,
+    Outcome,
+    Snippet,
+)
+
+T = TypeVar("T")
+MAX_FETCH = 10
+MAX_ENVIRONMENT = 200
+
+
+@dataclass(frozen=True)
+class Seat:
+    api: AgentApi
+    # None: no session to note served ids in (no session header, or a remote server
+    # that keeps the ledger itself).
+    log: SessionLog | None = None
+
+    def note(self, ids: list[str]) -> None:
+        if self.log is not None:
+            self.log.served(ids)
+
+    def served(self) -> list[str]:
+        return [] if self.log is None else self.log.since_last_run()
+
+
+SeatFor = Callable[[Context], Seat]
+
+# --- input types: every field has a limit an agent can read in the schema -------------------
+Task = Annotated[
+    str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="what you are trying to do")
+]
+Query = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS)]
+Code = Annotated[str, Field(max_length=MAX_TEXT_CHARS, description="the relevant code, if any")]
+ErrorText = Annotated[
+    str, Field(max_length=MAX_TEXT_CHARS, description="the error message or traceback")
+]
+LongText = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+Content = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]
+Id = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Environment = Annotated[
+    dict[Name, Annotated[str, Field(max_length=200)]],
+    Field(max_length=MAX_ENVIRONMENT, description="installed package -> version"),
+]
+Names = Annotated[list[Name], Field(max_length=MAX_TAGS)]
+Ids = Annotated[list[Id], Field(min_length=1, max_length=MAX_FETCH)]
+ServedIds = Annotated[list[Id], Field(max_length=MAX_K)]
+Budget = Annotated[int, Field(ge=MIN_BUDGET_TOKENS, le=MAX_BUDGET_TOKENS)]
+K = Annotated[int, Field(ge=1, le=50)]
+Verdict = Literal["passed", "failed"]
+TraceOutcome = Literal["passed", "failed", "error", "unknown"]
+Kind = Literal["practice", "pitfall", "workaround", "convention"]
+MemoryScope = Literal["private", "org"]
+
+RecommendOut = Annotated[CallToolResult, RecommendResult]
+SearchOut = Annotated[CallToolResult, SearchResult]
+MemoryOut = Annotated[CallToolResult, MemoryResult]
+WriteResultOut = Annotated[CallToolResult, WriteOut]
+
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
+
+RECOMMEND = """Advice from Spark's shared memory of documentation and other agents' experience.
+Call it BEFORE writing code that uses a library (pass the task and your installed
+versions), and AGAIN WHEN you hit an error (pass the error text and the code). Returns
+guidance, steps, pitfalls and a code sketch, each citing source ids; fetch a source in
+full with get_memory. Stays within budget_tokens."""
+
+SEARCH = """Look up documentation snippets and lessons by keywords, e.g. an API name or an
+error message, when you need one specific fact rather than advice. One line per hit
+with its id; call get_memory for the full text."""
+
+GET_MEMORY = """The full text of snippets or insights by id (ids come from search and
+recommend), within budget_tokens. Call it when a one-line summary is not enough."""
+
+CREATE_MEMORY = """Save a lesson for your team AFTER you fixed a non-obvious problem or found a
+convention others will need: what to do (content, markdown), what someone would search to
+find it (query), library tags (e.g. pandas:2.2), and the evidence (failing code, error,
+fix). Never include secrets; unsafe advice is refused."""
+
+ENRICH_MEMORY = """Add to an existing insight of your org when you learned more about the
+same problem (an extra case, a version note). Use create_memory for a different lesson."""
+
+SHARE_FEEDBACK = """Tell Spark whether a snippet or insight it served helped: AFTER your tests
+ran having followed it, give verified='passed' or 'failed'; otherwise relevant / correct.
+Your latest vote on an id is the one that counts."""
+
+RECORD_TRACE = """Report what you tried and how it ended AFTER tests ran (passed or failed):
+the task, the code, the outcome, the error and, once fixed, the correction. Ids Spark
+served you in this session are linked automatically. If you can, run tests through
+`spark run -- <your test command>` instead: it records this for you."""
+
+
+def register(server: MCPServer, seat_for: SeatFor, metrics: Metrics | None = None) -> None:
+    """Add the seven tools to ``server``; each resolves its caller with ``seat_for``."""
+
+    def run(name: str, call: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        ok = False
+        try:
+            result = call()
+            ok = True
+            return result
+        except SparkError as exc:
+            # The agent reads this: the error's class says what to do (fix input, retry...).
+            raise ToolError(f"{type(exc).__name__}: {exc.message}") from exc
+        finally:
+            if metrics is not None:
+                metrics.tool_call(name, ok, time.perf_counter() - started)
+
+    @server.tool(name="recommend", description=RECOMMEND, annotations=READ)
+    def recommend(
+        task: Task,
+        ctx: Context,
+        code: Code = "",
+        error: ErrorText = "",
+        environment: Environment | None = None,
+        budget_tokens: Budget = DEFAULT_BUDGET_TOKENS,
+    ) -> RecommendOut:
+        seat = seat_for(ctx)
+        rec = run(
+            "recommend",
+            lambda: seat.api.recommend(
+                task,
+                code=code,
+                error=error,
+                environment=environment or {},
+                budget_tokens=budget_tokens,
+            ),
+        )
+        text, out = shaping.recommend_result(rec)
+        seat.note(out.cited_ids)
+        return _result(text, out)
+
+    @server.tool(name="search", description=SEARCH, annotations=READ)
+    def search(
+        query: Query,
+        ctx: Context,
+        libraries: Names | None = None,
+        k: K = 8,
+        budget_tokens: Budget = 400,
+    ) -> SearchOut:
+        seat = seat_for(ctx)
+        hits = run("search", lambda: seat.api.search(query, libraries=libraries or (), k=k))
+        text, out = shaping.search_result(hits, budget_tokens)
+        seat.note([h.id for h in out.hits])
+        return _result(text, out)
+
+    @server.tool(name="get_memory", description=GET_MEMORY, annotations=READ)
+    def get_memory(ids: Ids, ctx: Context, budget_tokens: Budget = 1500) -> MemoryOut:
+        seat = seat_for(ctx)
+        found, missing = run("get_memory", lambda: _fetch(seat.api, ids))
+        if not found:
+            raise ToolError(f"NotFound: no snippet or insight you may see among {ids}")
+        text, out = shaping.memory_result(found, missing, budget_tokens)
+        seat.note([item.id for item in out.items])
+        return _result(text, out)
+
+    @server.tool(name="create_memory", description=CREATE_MEMORY, annotations=WRITE)
+    def create_memory(
+        title: Title,
+        content: Content,
+        ctx: Context,
+        query: Annotated[str, Field(max_length=MAX_QUERY_CHARS)] = "",
+        tags: Names | None = None,
+        kind: Kind = "practice",
+        scope: MemoryScope = "org",
+        failing_code: LongText = "",
+        error: LongText = "",
+        fix: LongText = "",
+        idempotency_key: Annotated[str, Field(max_length=200)] = "",
+    ) -> WriteResultOut:
+        seat = seat_for(ctx)
+        evidence = Evidence(failing_code=failing_code, error=error, fix=fix)
+        receipt = run(
+            "create_memory",
+            lambda: seat.api.create_memory(
+                title,
+                content,
+                query=query,
+                tags=tags or (),
+                kind=InsightKind(kind),
+                scope=scope,
+                evidence=evidence,
+                idempotency_key=idempotency_key or None,
+            ),
+        )
+        return _result(*shaping.write_result(receipt))
+
+    @server.tool(name="enrich_memory", description=ENRICH_MEMORY, annotations=WRITE)
+    def enrich_memory(
+        id: Id,
+        addition: Content,
+        ctx: Context,
+        tags: Names | None = None,
+        query: Annotated[str, Field(max_length=MAX_QUERY_CHARS)] = "",
+    ) -> WriteResultOut:
+        seat = seat_for(ctx)
+        receipt = run(
+            "enrich_memory",
+            lambda: seat.api.enrich_memory(id, addition, tags=tags or (), query=query),
+        )
+        return _result(*shaping.write_result(receipt))
+
+    @server.tool(name="share_feedback", description=SHARE_FEEDBACK, annotations=WRITE)
+    def share_feedback(
+        target_id: Id,
+        ctx: Context,
+        verified: Verdict | None = None,
+        relevant: bool | None = None,
+        correct: bool | None = None,
+        comment: Annotated[str, Field(max_length=4000)] = "",
+    ) -> WriteResultOut:
+        seat = seat_for(ctx)
+        receipt = run(
+            "share_feedback",
+            lambda: seat.api.share_feedback(
+                target_id, relevant=relevant, correct=correct, verified=verified, comment=comment
+            ),
+        )
+        return _result(*shaping.write_result(receipt))
+
+    @server.tool(name="record_trace", description=RECORD_TRACE, annotations=WRITE)
+    def record_trace(
+        task: Content,
+        outcome: TraceOutcome,
+        ctx: Context,
+        code: LongText = "",
+        error: LongText = "",
+        test_output: LongText = "",
+        correction: LongText = "",
+        environment: Environment | None = None,
+        served_ids: ServedIds | None = None,
+        idempotency_key: Annotated[str, Field(max_length=200)] = "",
+    ) -> WriteResultOut:
+        seat = seat_for(ctx)
+        served = served_ids or seat.served()
+        receipt = run(
+            "record_trace",
+            lambda: seat.api.record_trace(
+                task,
+                code=code,
+                outcome=Outcome(outcome),
+                test_output=test_output,
+                error=error,
+                correction=correction,
+                environment=environment or {},
+                served_ids=served,
+                idempotency_key=idempotency_key or None,
+            ),
+        )
+        return _result(*shaping.write_result(receipt))
+
+
+def _fetch(api: AgentApi, ids: list[str]) -> tuple[list[Snippet | Insight], list[str]]:
+    found: list[Snippet | Insight] = []
+    missing: list[str] = []
+    for record_id in dict.fromkeys(ids):
+        try:
+            if record_id.startswith("snp_"):
+                found.append(api.kb_show(record_id))
+            else:
+                found.append(api.get_memory(record_id))
+        except NotFound:
+            missing.append(record_id)  # absent and invisible look the same, on purpose
+    return found, missing
+
+
+def _result(text: str, out: BaseModel) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)],
+        structured_content=out.model_dump(mode="json"),
+    )

@@ -1,0 +1,3 @@
+from tests.interfaces.conftest import server
+
+__all__ = ["server"]

@@ -1,0 +1,164 @@
+"""Every MCP tool round-trips, errors included, through the SDK's client: Streamable HTTP
+against `spark serve`, and stdio against a `spark mcp` subprocess (no keys)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp.types import CallToolResult
+
+from mcp import Client
+from spark_memory.config import Settings
+from spark_memory.models import LOCAL_PRINCIPAL, Principal, Role
+from spark_memory.store.sqlite import SqliteStore
+from tests.interfaces.server import SPARK, Server, seed
+from tests.mcp.agent import data, over_http, over_stdio, text
+
+TOOLS = {
+    "recommend",
+    "search",
+    "get_memory",
+    "create_memory",
+    "enrich_memory",
+    "share_feedback",
+    "record_trace",
+}
+
+
+@pytest.fixture(scope="module")
+def stdio_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("stdio")
+    seed(home)
+    return home
+
+
+BAD_CALLS = [
+    ("get_memory", {"ids": ["ins_nope", "snp_nope"]}, "NotFound"),
+    ("search", {"query": ""}, "at least 1 character"),
+    ("search", {"query": "x", "libraries": ["cobol"]}, "UnknownFilter"),
+    ("recommend", {"task": "t", "budget_tokens": 5}, "greater than or equal to 150"),
+    ("create_memory", {"title": "t", "content": "x" * 64_001}, "at most 64000"),
+    ("enrich_memory", {"id": "ins_nope", "addition": "more"}, "NotFound"),
+    ("share_feedback", {"target_id": "snp_nope", "relevant": True}, "NotFound"),
+    ("record_trace", {"task": "t", "outcome": "sideways"}, "outcome"),
+    ("get_memory", {"ids": []}, "at least 1 item"),
+]
+
+
+@dataclass
+class Session:
+    """One agent session's calls and what came back (a subprocess per session is slow)."""
+
+    transport: str
+    home: Path
+    principal: Principal
+    title: str = field(default_factory=lambda: f"Broadcast sums {uuid.uuid4().hex[:6]}")
+    tools: dict[str, Any] = field(default_factory=dict)
+    results: dict[str, CallToolResult] = field(default_factory=dict)
+    bad: list[CallToolResult] = field(default_factory=list)
+
+    async def play(self, client: Client) -> Session:
+        self.tools = {t.name: t for t in (await client.list_tools()).tools}
+        await self._round_trip(client)
+        for tool, arguments, _ in BAD_CALLS:
+            self.bad.append(await client.call_tool(tool, arguments))
+        return self
+
+    async def _round_trip(self, client: Client) -> None:
+        out = self.results
+        out["recommend"] = await client.call_tool(
+            "recommend", {"task": "count unique values of a pandas Series"}
+        )
+        out["search"] = await client.call_tool("search", {"query": "sort indices of an array"})
+        snippet_id = data(out["search"])["hits"][0]["id"]
+        out["create_memory"] = await client.call_tool(
+            "create_memory",
+            {
+                "title": self.title,
+                "content": "Use df.groupby('a')['b'].transform('sum') to keep the shape.",
+                "tags": ["pandas"],
+                "fix": "df['s'] = df.groupby('a')['b'].transform('sum')",
+            },
+        )
+        insight_id = data(out["create_memory"])["id"]
+        out["get_memory"] = await client.call_tool(
+            "get_memory", {"ids": [snippet_id, insight_id, "ins_missing"]}
+        )
+        out["enrich_memory"] = await client.call_tool(
+            "enrich_memory", {"id": insight_id, "addition": "Also works with 'mean'."}
+        )
+        out["share_feedback"] = await client.call_tool(
+            "share_feedback", {"target_id": snippet_id, "relevant": True}
+        )
+        out["record_trace"] = await client.call_tool(
+            "record_trace", {"task": f"{self.title}: tests", "outcome": "passed"}
+        )
+
+
+@pytest.fixture(scope="module", params=["http", "stdio"])
+def played(request: pytest.FixtureRequest, stdio_home: Path) -> Session:
+    name = f"s-{uuid.uuid4().hex[:8]}"
+    if request.param == "http":
+        server: Server = request.getfixturevalue("server")
+        writer = Principal(org_id="acme", agent_id="acme/bot", role=Role.WRITER)
+        session = Session("http", server.home, writer)
+        return over_http(server.url, server.keys["writer"], session.play, name)
+    env = {"SPARK_HOME": str(stdio_home), "SPARK_EMBEDDER": "hash", "SPARK_SESSION": name}
+    session = Session("stdio", stdio_home, LOCAL_PRINCIPAL)
+    return over_stdio(SPARK, env, session.play)
+
+
+def test_tools_say_when_to_call_them_and_bound_their_inputs(played: Session) -> None:
+    tools = played.tools
+    assert set(tools) == TOOLS
+    assert "BEFORE writing code" in (tools["recommend"].description or "")
+    assert "AFTER tests ran" in (tools["record_trace"].description or "")
+    assert "spark run" in (tools["record_trace"].description or "")
+    props = tools["recommend"].input_schema["properties"]
+    assert props["task"]["maxLength"] == 8000
+    assert props["code"]["maxLength"] == 64000
+    assert tools["get_memory"].input_schema["properties"]["ids"]["maxItems"] == 10
+    assert tools["search"].input_schema["properties"]["k"]["maximum"] == 50
+    assert tools["search"].annotations is not None
+    assert tools["search"].annotations.read_only_hint
+
+
+def test_every_tool_round_trips(played: Session) -> None:
+    out = played.results
+    assert set(out) == TOOLS
+    rec = data(out["recommend"])
+    assert rec["cited_ids"]
+    assert "Sources:" in text(out["recommend"])
+    hits = data(out["search"])["hits"]
+    assert hits[0]["title"] == "numpy.argsort"
+    assert "get_memory" in text(out["search"])
+    memory = data(out["get_memory"])
+    assert [i["type"] for i in memory["items"]] == ["snippet", "insight"]
+    assert "transform('sum')" in memory["items"][1]["text"]
+    assert memory["missing"] == ["ins_missing"]
+    assert data(out["create_memory"])["status"] == "created"
+    assert data(out["enrich_memory"])["status"] == "updated"
+    assert data(out["share_feedback"])["status"] == "created"
+
+
+def test_a_trace_names_what_its_session_was_served(played: Session) -> None:
+    cited = data(played.results["recommend"])["cited_ids"]
+    trace_id = data(played.results["record_trace"])["id"]
+    store = SqliteStore(Settings.load(environ={}, home=played.home).db_path)
+    try:
+        trace = store.get_trace(trace_id, played.principal)
+    finally:
+        store.close()
+    # The agent did not list them: the session ledger did.
+    assert set(cited) <= set(trace.served_ids)
+
+
+@pytest.mark.parametrize("n", range(len(BAD_CALLS)), ids=[f"{t}-{r}" for t, _, r in BAD_CALLS])
+def test_bad_calls_are_tool_errors_with_a_reason(played: Session, n: int) -> None:
+    result = played.bad[n]
+    assert result.is_error
+    assert BAD_CALLS[n][2] in text(result)
