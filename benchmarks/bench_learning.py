@@ -117,6 +117,7 @@ def record(spark: Spark, attempts: Sequence[Attempt]) -> dict[str, FamilyKey]:
 class Tally:
     questions: int = 0
     hits: int = 0
+    first_hits: int = 0  # the first insight cited is from the question's own origin
     covered: int = 0
     cited: int = 0
     unrelated: int = 0
@@ -131,6 +132,7 @@ class Tally:
         return {
             **vars(self),
             "hit_at_3": round(self.hits / q, 4),
+            "hit_at_1": round(self.first_hits / q, 4),
             "coverage": round(self.covered / q, 4),
             "noise": round(self.unrelated / self.cited, 4) if self.cited else 0.0,
             "noisy_question_share": round(self.noisy_questions / q, 4),
@@ -195,14 +197,20 @@ def measure(
         tally = out[problem.perturbation_type]
         tally.add(
             Tally(
-                1,
-                int(any(key in s for s in sources)),
-                int(key in visible),
-                len(cited),
-                unrelated,
-                int(unrelated > 0),
+                questions=1,
+                hits=int(any(key in s for s in sources)),
+                first_hits=int(bool(sources) and key in sources[0]),
+                covered=int(key in visible),
+                cited=len(cited),
+                unrelated=unrelated,
+                noisy_questions=int(unrelated > 0),
             )
         )
+        if sum(t.questions for t in out.values()) % 100 == 0:
+            print(
+                f"  {asker.org_id}: {sum(t.questions for t in out.values())} questions",
+                file=sys.stderr,
+            )
     return out
 
 
@@ -317,20 +325,22 @@ def markdown(report: dict[str, Any]) -> str:
         f" {c['promoted_public']} promoted to public, {c['redacted']} redacted.",
         f"Rejected: {c['rejected'] or 'none'}. Deferred: {c['deferred'] or 'none'}.",
         "",
-        "| asker | perturbation | questions | hit@3 before | hit@3 after | noise before | noise after | coverage after |",
-        "|---|---|---|---|---|---|---|---|",
+        "| asker | perturbation | questions | hit@3 before | hit@3 after | hit@1 after | noise before"
+        " | noise after | coverage after |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for asker in ("newcomer", "members"):
         for kind in TEST_TYPES:
             b, a = report["before"][asker][kind], report["after"][asker][kind]
             lines.append(
                 f"| {asker} | {kind} | {a['questions']} | {b['hit_at_3']:.3f} | {a['hit_at_3']:.3f}"
+                f" | {a['hit_at_1']:.3f}"
                 f" | {b['noise']:.3f} | {a['noise']:.3f} | {a['coverage']:.3f} |"
             )
     lines += [
         "",
         "hit@3: an insight learned from the question's own origin problem is among the first"
-        " three insights cited. noise: share of cited insights learned only from unrelated"
+        " three insights cited (hit@1: it is the first). noise: share of cited insights learned only from unrelated"
         " problems. coverage: the origin produced an insight the asker can see. `members`"
         f" sums the member orgs asking the same questions ({', '.join(report['asking_members'])}).",
     ]
@@ -359,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = run(args)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"learning-{report['mode']}"
+    stem = f"learning-{report['mode']}-{report['via']}"
     (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2), "utf-8")
     (args.out / f"{stem}.md").write_text(markdown(report), "utf-8")
     print(markdown(report))

@@ -44,7 +44,7 @@ def test_learning_benchmark_sample(tmp_path: Path) -> None:
 
     args = ["--sample", "4", "--embedder", "hash", "--out", str(tmp_path)]
     assert bench_learning.main(args) == 0
-    report = json.loads((tmp_path / "learning-sample.json").read_text("utf-8"))
+    report = json.loads((tmp_path / "learning-sample-recommend.json").read_text("utf-8"))
     assert report["origins"] == 4
     assert report["traces"] > 0
     assert set(report["after"]["newcomer"]) == {"Surface", "Semantic", "Difficult-Rewrite"}

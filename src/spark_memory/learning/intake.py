@@ -281,3 +281,40 @@ def _served(ids: Sequence[str]) -> list[str]:
 def _last_error(text: str) -> str:
     lines = [x for x in text.splitlines() if x.strip()]
     return lines[-1] if lines else ""
+
+
+def quarantine_note(status: InsightStatus) -> str:
+    if status is not InsightStatus.QUARANTINED:
+        return ""
+    return (
+        "quarantined: insights from new or low-standing contributors are visible only to"
+        " their author until another trusted agent independently confirms them"
+    )
+
+
+def enriched(
+    current: Insight, screened: Screened, tags: Sequence[str], principal: Principal
+) -> Insight:
+    addition = screened.fields["addition"].strip()
+    content = current.content
+    if addition not in content:
+        content = f"{content}\n\n**Addition.** {addition}"
+    extra = screened.fields["query"].strip()
+    query = (
+        f"{current.query} {extra}".strip()
+        if extra and extra not in current.query
+        else current.query
+    )
+    merged_tags = sorted({*current.tags, *(t.strip().lower() for t in tags if t.strip())})
+    agents = sorted({*current.provenance.agents, principal.agent_id})
+    provenance = current.provenance.model_copy(update={"agents": agents})
+    return current.model_copy(
+        update={
+            "content": content,
+            "query": query,
+            "tags": merged_tags,
+            "provenance": provenance,
+            "content_hash": content_hash(current.title, content),
+            "updated": utcnow(),
+        }
+    )

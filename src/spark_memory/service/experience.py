@@ -21,6 +21,8 @@ from spark_memory.learning.intake import (
     build_feedback,
     build_memory,
     build_trace,
+    enriched,
+    quarantine_note,
     refuse_unsafe,
     review_memory,
     same_vote,
@@ -44,7 +46,6 @@ from spark_memory.models import (
     Provenance,
     Role,
     Scope,
-    content_hash,
     utcnow,
 )
 from spark_memory.service.base import ServiceBase
@@ -191,7 +192,7 @@ class Experience(ServiceBase):
             self._audit(principal, "insight.create", insight.id, detail(scope=insight.scope.value))
         self._remember(principal, idempotency_key, insight.id)
         receipt = _receipt(insight.id, not existed, screened)
-        note = _quarantine_note(status)
+        note = quarantine_note(status)
         message = " ".join(m for m in (receipt.message, note) if m)
         return WriteReceipt(receipt.id, receipt.status, message, receipt.redactions, status)
 
@@ -224,7 +225,7 @@ class Experience(ServiceBase):
             "addition",
         )
         refuse_unsafe(review_markdown(screened.fields["addition"]), "addition")
-        updated = _enriched(current, screened, tags, principal)
+        updated = enriched(current, screened, tags, principal)
         if updated.content_hash == current.content_hash and updated.tags == current.tags:
             return WriteReceipt(insight_id, "unchanged", "the addition is already there")
         self.check_space()
@@ -383,40 +384,3 @@ def _require_admin(principal: Principal) -> None:
 def _receipt(record_id: str, inserted: bool, screened: Screened) -> WriteReceipt:
     status = "created" if inserted else "unchanged"
     return WriteReceipt(record_id, status, screened.message(), tuple(screened.findings))
-
-
-def _quarantine_note(status: InsightStatus) -> str:
-    if status is not InsightStatus.QUARANTINED:
-        return ""
-    return (
-        "quarantined: insights from new or low-standing contributors are visible only to"
-        " their author until another trusted agent independently confirms them"
-    )
-
-
-def _enriched(
-    current: Insight, screened: Screened, tags: Sequence[str], principal: Principal
-) -> Insight:
-    addition = screened.fields["addition"].strip()
-    content = current.content
-    if addition not in content:
-        content = f"{content}\n\n**Addition.** {addition}"
-    extra = screened.fields["query"].strip()
-    query = (
-        f"{current.query} {extra}".strip()
-        if extra and extra not in current.query
-        else current.query
-    )
-    merged_tags = sorted({*current.tags, *(t.strip().lower() for t in tags if t.strip())})
-    agents = sorted({*current.provenance.agents, principal.agent_id})
-    provenance = current.provenance.model_copy(update={"agents": agents})
-    return current.model_copy(
-        update={
-            "content": content,
-            "query": query,
-            "tags": merged_tags,
-            "provenance": provenance,
-            "content_hash": content_hash(current.title, content),
-            "updated": utcnow(),
-        }
-    )
