@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
+from spark_memory.errors import NotFound
 from spark_memory.learning.epochlog import reasons
 from spark_memory.models import Evidence, InsightKind, InsightStatus, Principal, Scope, Trace
 from spark_memory.service import Spark
@@ -149,6 +152,13 @@ def test_a_later_epoch_merges_near_duplicates_as_endorsements(spark: Spark) -> N
     [link] = [x for x in spark.store.links_of([existing.id]) if x.kind is LinkKind.MERGED]
     assert link.snapshot
     assert link.target_id == existing.id
+    # reversible: the merged lesson comes back as its own insight
+    [restored] = spark.unmerge(existing.id, principal=admin("acme"))
+    assert {i.id for i in spark.store.unscoped_insights_of("acme")} == {existing.id, restored}
+    back = spark.store.unscoped_insights([existing.id])[existing.id]
+    assert len(back.provenance.trace_ids) == 2
+    with pytest.raises(NotFound):
+        spark.unmerge(existing.id, principal=admin("acme"))
 
 
 def test_lessons_contradicting_a_more_trusted_one_are_rejected(spark: Spark) -> None:

@@ -140,9 +140,12 @@ def _insight(ctx: Context, lesson: Lesson, group: Group) -> Insight:
     standings = [ctx.standing(a) for a in agents]
     quarantined = all(s < ctx.policy.quarantine_below for s in standings)
     author = max(agents, key=lambda a: sum(t.agent_id == a for t in group.traces))
+    trace_ids = sorted(t.id for t in group.traces)
     now = utcnow()
     insight = Insight(
-        id=make_id("ins", group.org_id, "curated", lesson.title, lesson.content),
+        # the traces are part of the identity: the same lesson drawn again from new traces is
+        # a new candidate (merged as an endorsement), never the existing insight itself
+        id=make_id("ins", group.org_id, "curated", lesson.title, lesson.content, *trace_ids),
         org_id=group.org_id,
         agent_id=author,
         scope=Scope.ORG,
@@ -152,9 +155,7 @@ def _insight(ctx: Context, lesson: Lesson, group: Group) -> Insight:
         tags=lesson.tags,
         kind=lesson.kind,
         evidence=lesson.evidence,
-        provenance=Provenance(
-            trace_ids=sorted(t.id for t in group.traces), orgs=[group.org_id], agents=agents
-        ),
+        provenance=Provenance(trace_ids=trace_ids, orgs=[group.org_id], agents=agents),
         status=InsightStatus.QUARANTINED if quarantined else InsightStatus.ACTIVE,
         content_hash=content_hash(lesson.title, lesson.content),
         created=now,

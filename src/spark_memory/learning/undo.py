@@ -257,3 +257,42 @@ def refresh_trust(undo: Undo, target_ids: Iterable[str], now: datetime) -> None:
         updated = recompute(undo.store, insight, undo.standing, undo.policy, now)
         if updated is not None:
             undo.store.put_insight(updated, None, None)
+
+
+def unmerge(undo: Undo, principal: Principal, insight_id: str) -> list[str]:
+    """Undo the org's active merges into ``insight_id``: each merged lesson becomes its
+    own insight again and its traces leave the target's provenance. Admins only."""
+    if principal.role is not Role.ADMIN:
+        raise Forbidden("undoing merges needs an org admin key")
+    merges = [
+        x
+        for x in undo.store.links_of([insight_id])
+        if x.kind is LinkKind.MERGED
+        and x.active
+        and x.target_id == insight_id
+        and x.org_id == principal.org_id
+        and x.snapshot
+    ]
+    if not merges:
+        raise NotFound(f"no merge of your org into {insight_id!r} to undo")
+    restored = []
+    for link in merges:
+        lesson = Insight.model_validate_json(link.snapshot)
+        undo.store.put_insight(lesson, undo.embed([undo.text_of(lesson)])[0], undo.space)
+        _forget_contribution(undo.store, insight_id, lesson)
+        undo.store.put_link(replace(link, active=False))
+        restored.append(lesson.id)
+    return restored
+
+
+def _forget_contribution(store: Store, target_id: str, lesson: Insight) -> None:
+    target = store.unscoped_insights([target_id]).get(target_id)
+    if target is None or target.org_id != lesson.org_id:
+        return  # public targets keep no provenance of their own
+    gone = set(lesson.provenance.trace_ids)
+    provenance = Provenance(
+        trace_ids=[t for t in target.provenance.trace_ids if t not in gone],
+        orgs=target.provenance.orgs,
+        agents=target.provenance.agents,
+    )
+    store.put_insight(target.model_copy(update={"provenance": provenance}), None, None)

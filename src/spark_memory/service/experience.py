@@ -34,7 +34,15 @@ from spark_memory.learning.safety import review_markdown
 from spark_memory.learning.secrets import Finding
 from spark_memory.learning.trust import DEFAULT_STANDING
 from spark_memory.learning.trust_upkeep import base_trust, recompute
-from spark_memory.learning.undo import EraseReport, Undo, detail, erase, find_revertible, revert
+from spark_memory.learning.undo import (
+    EraseReport,
+    Undo,
+    detail,
+    erase,
+    find_revertible,
+    revert,
+    unmerge,
+)
 from spark_memory.models import (
     LOCAL_PRINCIPAL,
     Evidence,
@@ -313,6 +321,12 @@ class Experience(ServiceBase):
         what = revert(self._undo(), principal, entry, now)
         self._audit(principal, "revert", target_id, detail(reverts=entry.seq, action=entry.action))
         return WriteReceipt(target_id, "reverted", what)
+
+    def unmerge(self, insight_id: str, *, principal: Principal = LOCAL_PRINCIPAL) -> list[str]:
+        """Undo the org's merges into an insight (org admin); the lessons' ids, restored."""
+        restored = unmerge(self._undo(), principal, insight_id)
+        self._audit(principal, "insight.unmerge", insight_id, detail(restored=restored))
+        return restored
 
     def erase(
         self, *, agent_id: str | None = None, principal: Principal = LOCAL_PRINCIPAL
