@@ -77,6 +77,9 @@ def test_refusals_exit_2_with_the_reason(tmp_path: Path) -> None:
     assert "safety review" in result.output
     assert run(tmp_path, "erase", "--yes").exit_code == 2  # neither --agent nor --org
     assert run(tmp_path, "memory", "show", "ins_nope").exit_code == 1
+    result = run(tmp_path, "unmerge", "ins_nope")
+    assert result.exit_code == 1
+    assert "no merge of your org" in result.output
 
 
 def test_erase_the_local_org(tmp_path: Path) -> None:

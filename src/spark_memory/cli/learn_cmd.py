@@ -6,7 +6,7 @@
     spark feedback TARGET [--relevant/--irrelevant] [--correct/--incorrect] [--verified R]
     spark curate                  spark epochs
     spark audit                   spark revert TARGET
-    spark erase (--agent ID | --org) --yes
+    spark unmerge INSIGHT         spark erase (--agent ID | --org) --yes
 
 Every command that prints data takes ``--json``. Data files are read as UTF-8; ``-``
 reads standard input.
@@ -296,6 +296,19 @@ def revert(obj: CliContext, target_id: str, as_json: bool) -> None:
     _show_receipt(obj.spark.revert(target_id), as_json)
 
 
+@click.command("unmerge")
+@click.argument("insight_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def unmerge(obj: CliContext, insight_id: str, as_json: bool) -> None:
+    """Undo your org's merges into INSIGHT_ID: the merged lessons become insights again."""
+    restored = obj.local.unmerge(insight_id)
+    if as_json:
+        emit_json({"target": insight_id, "restored": restored})
+        return
+    click.echo(f"restored {len(restored)} lesson(s): {', '.join(restored)}")
+
+
 @click.command("erase")
 @click.option("--agent", "agent_id", help="Erase this agent's data.")
 @click.option("--org", "whole_org", is_flag=True, help="Erase the whole org's data.")
@@ -320,4 +333,4 @@ def erase(obj: CliContext, agent_id: str | None, whole_org: bool, yes: bool, as_
     )
 
 
-COMMANDS = (trace_group, memory_group, feedback, curate, epochs, audit, revert, erase)
+COMMANDS = (trace_group, memory_group, feedback, curate, epochs, audit, revert, unmerge, erase)
