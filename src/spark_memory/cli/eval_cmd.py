@@ -46,6 +46,13 @@ REFERENCE = "reference"
 _REPO_ROOT = Path(__file__).resolve().parents[3]
 _DEFAULT_DATA_DIR = _REPO_ROOT.parent / "shared" / "data" / "ds1000"
 
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="SPARK_DS1000_DIR",
+    help="DS-1000 data [env SPARK_DS1000_DIR; default: <repo>/../shared/data/ds1000].",
+)
+
 
 class _BadInput(click.ClickException):
     exit_code = 2
@@ -183,12 +190,7 @@ def setup_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Use this interpreter instead of the environment's.",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="SPARK_DS1000_DIR",
-    help="DS-1000 data [env SPARK_DS1000_DIR; default: <repo>/../shared/data/ds1000].",
-)
+@data_dir_option
 @click.option(
     "--out",
     "out_dir",
@@ -218,7 +220,7 @@ def run_command(
 ) -> None:
     """Execute a model's answers (or the reference solutions) and report pass rates."""
     settings = _settings()
-    data = _data(data_dir)
+    data = load_data(data_dir)
     problems = select(data.problems(), libraries, problem_ids, limit)
     if not problems:
         raise InvalidInput("no problem matches the filters")
@@ -241,7 +243,7 @@ def run_command(
     _echo_err(f"report: {path}")
 
 
-def _data(data_dir: Path | None) -> DS1000:
+def load_data(data_dir: Path | None) -> DS1000:
     folder = data_dir or _DEFAULT_DATA_DIR
     if not folder.is_dir():
         raise InvalidInput(

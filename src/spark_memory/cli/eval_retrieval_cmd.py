@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from spark_memory.cli.context import CliContext, pass_ctx
-from spark_memory.cli.eval_cmd import _data
+from spark_memory.cli.eval_cmd import data_dir_option, load_data
 from spark_memory.cli.progress import progress_bar
 from spark_memory.eval.reporting import run_metadata
 from spark_memory.eval.retrieval import RetrievalBench, choose_problems, write_report
@@ -18,11 +18,9 @@ from spark_memory.eval.retrieval import RetrievalBench, choose_problems, write_r
 @click.option("--seed", default=0, show_default=True, help="Seed of the sample.")
 @click.option("--no-recommend", is_flag=True, help="Measure search channels only.")
 @click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="SPARK_DS1000_DIR",
-    help="DS-1000 data [env SPARK_DS1000_DIR; default: <repo>/../shared/data/ds1000].",
+    "--library", "libraries", multiple=True, help="Only this DS-1000 library (repeatable)."
 )
+@data_dir_option
 @click.option(
     "--out",
     "out_dir",
@@ -37,13 +35,14 @@ def retrieval_cmd(
     sample: int | None,
     seed: int,
     no_recommend: bool,
+    libraries: tuple[str, ...],
     data_dir: Path | None,
     out_dir: Path,
 ) -> None:
     """API recall@5/@10 of BM25, vector, hybrid and recommend, beside a trivial baseline."""
-    data = _data(data_dir)
+    data = load_data(data_dir)
     spark = obj.local
-    problems, targets = choose_problems(data, sample, seed)
+    problems, targets = choose_problems(data, sample, seed, libraries)
     bench = RetrievalBench(spark, with_recommend=not no_recommend)
     with progress_bar("retrieval") as update:
         report = bench.run(problems, targets, update)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spark_memory.eval.ds1000 import DS1000, ApiTarget, Problem
+from spark_memory.eval.ds1000 import DS1000, ApiTarget, Problem, select
 from spark_memory.eval.reporting import bar_plot, markdown_table, write_json
 from spark_memory.models import LOCAL_PRINCIPAL, MAX_QUERY_CHARS, DocType, SearchFilters, Vectors
 from spark_memory.search.hybrid import SearchRequest
@@ -100,12 +100,13 @@ def frequent_baseline(targets: Iterable[ApiTarget], size: int = 10) -> dict[str,
 
 
 def choose_problems(
-    ds: DS1000, sample: int | None, seed: int
+    ds: DS1000, sample: int | None, seed: int, libraries: Sequence[str] = ()
 ) -> tuple[list[Problem], dict[int, ApiTarget]]:
+    """Problems with at least one gold API, of ``libraries`` (all when empty), sampled."""
     targets = ds.api_targets()
     problems = [
         p
-        for p in ds.problems()
+        for p in select(ds.problems(), libraries)
         if targets.get(p.problem_id, None) and targets[p.problem_id].apis_core
     ]
     if sample is not None and sample < len(problems):
