@@ -39,7 +39,7 @@ from spark_memory.coach.recall import (
     Retriever,
     Source,
     merge,
-    prefer_named_owners,
+    prefer_focus,
     split,
 )
 from spark_memory.errors import InvalidInput, PayloadTooLarge, ProviderUnavailable
@@ -117,7 +117,7 @@ class Coach:
         ]
         task_words = frozenset(words)
         sources = merge(counted, results, symbols, intent, guessed, task_words)
-        prefer_named_owners(sources, task_words)
+        prefer_focus(sources, task_words, intent)
         evidence = split(sources, counted)
         evidence.docs = self._with_text(evidence.docs)
         evidence.examples = self._examples(evidence.docs, filters)

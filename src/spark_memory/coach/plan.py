@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from spark_memory.coach import apinames
+from spark_memory.coach.libraries import BY_ALIAS, BY_NAME, BY_WORD
 from spark_memory.coach.models import CoachRequest, Intent, PlannedQuery
 
 MAX_QUERIES = 4
@@ -28,6 +29,8 @@ _ASK = re.compile(
     re.I,
 )
 _PROSE_SHARE = 0.8
+_LIBRARY_WORD = re.compile(r"[^a-z\-]")
+_LIBRARY_WORDS = frozenset(BY_WORD) | frozenset(BY_NAME) | frozenset(BY_ALIAS)
 
 
 def plan_queries(request: CoachRequest, intent: Intent) -> list[PlannedQuery]:
@@ -46,9 +49,12 @@ def plan_queries(request: CoachRequest, intent: Intent) -> list[PlannedQuery]:
 
 def query(purpose: str, text: str) -> PlannedQuery:
     words = text.split()
+    # Library names match nearly every document of their library (the filters already
+    # keep to it), and full-text search pays for every document a term matches.
+    lexical = [w for w in words if _LIBRARY_WORD.sub("", w.lower()) not in _LIBRARY_WORDS]
     return PlannedQuery(
         purpose=purpose,
-        text=" ".join(words[:MAX_LEXICAL_WORDS]),
+        text=" ".join(lexical[:MAX_LEXICAL_WORDS]),
         embed=" ".join(words[:MAX_EMBED_WORDS]),
     )
 
@@ -61,9 +67,10 @@ def questions(prose: str) -> list[str]:
 
 
 def api_query(intent: Intent) -> str:
-    """The mentioned API names as one lexical query, qualified ones spelt out in parts."""
+    """The names of the mentioned APIs (their last parts: the module path adds only
+    terms that match whole libraries)."""
     names = [m.name for m in intent.api_names if m.where != "code" or "." in m.name]
-    return " ".join(names)
+    return " ".join(dict.fromkeys(n.rsplit(".", 1)[-1] for n in names))
 
 
 def task_prose(task: str) -> str:
@@ -84,8 +91,8 @@ def _distinct(queries: list[PlannedQuery]) -> list[PlannedQuery]:
     seen: set[str] = set()
     out = []
     for q in queries:
-        key = q.text.lower()
-        if q.text and key not in seen:
+        key = (q.embed or q.text).lower()  # the lexical text may be empty: "numpy?"
+        if key and key not in seen:
             seen.add(key)
             out.append(q)
     return out

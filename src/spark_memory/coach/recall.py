@@ -20,12 +20,14 @@ from spark_memory.models import DocType, Insight, Principal, SearchFilters, Sear
 QUERY_WEIGHTS = {"task": 1.0, "question": 0.8, "api": 1.0, "error": 1.5}
 # A symbol named in prose or in an error is what the caller asks about; one merely
 # used in the caller's code is mostly set-up.
-MENTION_WEIGHTS = {"error": 2.5, "prose": 2.0, "code": 0.8}
+MENTION_WEIGHTS = {"error": 2.5, "prose": 2.0, "code": 0.4}
 # Words of the task that are also API names ("sort", "drop duplicates"): a weak cue
 # alone, a useful one where the searches agree.
 GUESS_WEIGHTS = {"word": 0.8, "phrase": 1.0}
 # A method of a class the task names ("my dataframe") over the same method elsewhere.
 OWNER_BONUS = 0.5
+# The library the task is most about over the others it merely imports.
+PRIMARY_BONUS = 0.5
 RRF_K = 20.0  # smaller than search's 60: here the top of each focused list matters most
 CANDIDATES_PER_NAME = 2  # a bare method name may denote several classes' methods
 
@@ -124,11 +126,15 @@ def merge(
     return sources
 
 
-def prefer_named_owners(sources: Mapping[str, Source], words: frozenset[str]) -> None:
-    """Raise methods whose class the task names: ``DataFrame.x`` when it says dataframe."""
+def prefer_focus(sources: Mapping[str, Source], words: frozenset[str], intent: Intent) -> None:
+    """Raise methods whose class the task names (``DataFrame.x`` when it says dataframe)
+    and APIs of the task's main library (pyplot over pandas' plot for a plotting task)."""
+    primary = intent.libraries[0] if len(intent.libraries) > 1 else ""
     for source in sources.values():
         if owner_named(source.hit.symbol, words):
             source.score *= 1.0 + OWNER_BONUS
+        if primary and source.hit.library == primary:
+            source.score *= 1.0 + PRIMARY_BONUS
 
 
 def owner_named(symbol: str, words: frozenset[str]) -> bool:
@@ -143,17 +149,17 @@ def pick_candidates(
     sources: Mapping[str, Source],
     words: frozenset[str] = frozenset(),
 ) -> list[SearchHit]:
-    """The symbols a name most likely means: exact spelling first, then what the
-    searches also found, then a method of a class the task names, then the shortest
-    (most central) path."""
+    """The symbols a name most likely means: exact spelling first, then the shallowest
+    path (``pyplot.title`` over ``lines.CapStyle.title``), then what the searches also
+    found, then a method of a class the task names, then the shortest."""
     exact = [c for c in candidates if c.symbol == name]
     if exact:
         return exact[:1]
 
-    def key(c: SearchHit) -> tuple[float, bool, int, int]:
+    def key(c: SearchHit) -> tuple[int, float, bool, int]:
         found = sources.get(c.id)
         score = found.score if found else 0.0
-        return (-score, not owner_named(c.symbol, words), c.symbol.count("."), len(c.symbol))
+        return (c.symbol.count("."), -score, not owner_named(c.symbol, words), len(c.symbol))
 
     return sorted(candidates, key=key)[:CANDIDATES_PER_NAME]
 

@@ -8,7 +8,9 @@ plan of several queries answered within a latency budget:
 - the snippet vector channel scans unfiltered and keeps the caller's libraries and
   served versions afterwards: a filtered scan first materialises the allowed rows,
   which costs more than the scan itself;
-- insights and snippets are fetched once for the whole plan, not once per query.
+- insights and snippets are fetched once for the whole plan, not once per query;
+- full-text searches, the slowest channel, run on two threads while the plan is
+  embedded (the store's reads are thread-safe; SQLite releases the GIL).
 
 Exact name lookups ("which symbols end in ``.value_counts``") go to a ``SymbolIndex``:
 full-text search answers them badly (common words have huge posting lists), a
@@ -17,8 +19,10 @@ dictionary answers them at once.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from spark_memory.coach.models import PlannedQuery
@@ -43,6 +47,7 @@ CHANNEL_DEPTH = 50  # candidates per channel, as HybridSearch reads
 # The unfiltered vector scan reads deeper: other libraries' rows are dropped after.
 VECTOR_DEPTH = 150
 MAX_CANDIDATES = 8  # symbols one name may denote, shortest paths first
+READ_THREADS = 2
 _API_KINDS = frozenset({"api", "example"})
 
 Fused = list[tuple[str, float, dict[str, ChannelScore]]]
@@ -64,11 +69,24 @@ class SearchRetriever:
         principal: Principal,
         k: int,
     ) -> list[list[SearchHit]]:
+        # Full-text search is the slowest channel and needs no vector: it runs on the
+        # pool's threads (SQLite releases the GIL) while this thread embeds.
+        lexical = [
+            _pool().submit(
+                self.store.lexical_search,
+                q.text,
+                DocType.SNIPPET,
+                filters,
+                principal,
+                CHANNEL_DEPTH,
+            )
+            for q in queries
+        ]
         vectors = self.embedder.embed([q.embed or q.text for q in queries])
         names = self.symbols.current()
         channels = [
-            self._channels(q.text, v, filters, principal, names)
-            for q, v in zip(queries, vectors, strict=True)
+            self._channels(q.text, v, lex.result(), filters, principal, names)
+            for q, v, lex in zip(queries, vectors, lexical, strict=True)
         ]
         insight_ids = {h.id for chans in channels for name, hits in chans[2:] for h in hits}
         insights = self.insights(sorted(insight_ids), principal)
@@ -98,26 +116,19 @@ class SearchRetriever:
         self,
         text: str,
         vector: Vectors,
+        lexical: list[ChannelHit],
         filters: SearchFilters,
         principal: Principal,
         names: SymbolNames,
     ) -> list[tuple[str, list[ChannelHit]]]:
-        """Snippet BM25, snippet vectors, insight BM25, insight vectors (in that order)."""
+        """Snippet BM25 (given), snippet vectors, insight BM25, insight vectors, in order."""
         store = self.store
+        depth = CHANNEL_DEPTH
         return [
-            (
-                "bm25",
-                store.lexical_search(text, DocType.SNIPPET, filters, principal, CHANNEL_DEPTH),
-            ),
+            ("bm25", lexical),
             ("vector", self._snippet_vectors(vector, filters, principal, names)),
-            (
-                "bm25",
-                store.lexical_search(text, DocType.INSIGHT, filters, principal, CHANNEL_DEPTH),
-            ),
-            (
-                "vector",
-                store.vector_search(vector, DocType.INSIGHT, filters, principal, CHANNEL_DEPTH),
-            ),
+            ("bm25", store.lexical_search(text, DocType.INSIGHT, filters, principal, depth)),
+            ("vector", store.vector_search(vector, DocType.INSIGHT, filters, principal, depth)),
         ]
 
     def _snippet_vectors(
@@ -172,6 +183,12 @@ class SearchRetriever:
                     hits.append(insight_hit(insights[doc_id], score, explain))
             out.append(hits)
         return out
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """One small pool per process: reads overlap, two cores are not oversubscribed."""
+    return ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="spark-coach")
 
 
 @dataclass(frozen=True)
