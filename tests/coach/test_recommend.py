@@ -106,6 +106,12 @@ def test_error_recalls_trusted_experience_first(spark: Spark) -> None:
     assert_grounded(rec)
 
 
+def test_words_of_the_task_that_name_apis_are_cited_with_that_reason(spark: Spark) -> None:
+    rec = spark.recommend("Which numpy function keeps only the unique elements of an array?")
+    unique = next(c for c in rec.citations if c.symbol == "numpy.unique")
+    assert unique.reason.startswith('your task says "unique"')
+
+
 def test_the_sketch_comes_from_the_apis_documented_example(spark: Spark) -> None:
     rec = spark.recommend("import numpy as np\nHow do I get the indices that sort an array?")
     assert rec.apis[0] == "numpy.argsort"

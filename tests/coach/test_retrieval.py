@@ -1,0 +1,75 @@
+"""The coach's retrieval port over a real store: symbol lookups, versions, the plan search."""
+
+from __future__ import annotations
+
+from spark_memory.coach.models import PlannedQuery
+from spark_memory.models import LOCAL_PRINCIPAL, DocType, SearchFilters, Snippet
+from spark_memory.service import Spark
+from tests.coach.conftest import api, corpus
+
+PANDAS = SearchFilters(libraries=["pandas"])
+OLD = SearchFilters(libraries=["pandas"], versions={"pandas": "1.5.3"})
+
+
+def symbols(spark: Spark, name: str, filters: SearchFilters) -> list[tuple[str, str]]:
+    found = spark.coach.retriever.find_symbols([name], filters).get(name, [])
+    return [(h.symbol, h.version) for h in found]
+
+
+def test_exact_names_and_suffixes_resolve(spark: Spark) -> None:
+    assert symbols(spark, "numpy.argsort", SearchFilters()) == [
+        ("numpy.argsort", "1.26.4"),
+        ("numpy.argsort", "1.26.4"),  # its reference and its example snippet
+    ]
+    assert symbols(spark, "Series.value_counts", OLD) == [("pandas.Series.value_counts", "1.5.3")]
+
+
+def test_bare_names_stay_in_the_filtered_libraries(spark: Spark) -> None:
+    assert [s for s, _ in symbols(spark, "join", PANDAS)] == []
+    assert [s for s, _ in symbols(spark, "join", SearchFilters())] == ["polars.DataFrame.join"]
+
+
+def test_lookups_serve_the_callers_version_else_the_latest(spark: Spark) -> None:
+    assert symbols(spark, "concat", OLD) == [("pandas.concat", "1.5.3")]
+    assert symbols(spark, "concat", PANDAS) == [("pandas.concat", "2.2.0")]
+
+
+def test_lookups_carry_no_text_until_fetched(spark: Spark) -> None:
+    retriever = spark.coach.retriever
+    hit = retriever.find_symbols(["pandas.DataFrame.where"], OLD)["pandas.DataFrame.where"][0]
+    assert hit.text == ""
+    assert (
+        "Replace values where the condition is False." in retriever.snippets([hit.id])[hit.id].text
+    )
+
+
+def test_new_snippets_are_found_without_a_restart(spark: Spark) -> None:
+    assert symbols(spark, "pivot_table", PANDAS) == []
+    added: list[Snippet] = [
+        api("pandas.pivot_table", "(data, values=None)", "Create a pivot table.", version="2.2.0")
+    ]
+    vectors = spark.embedder.embed([s.embed_text for s in added])
+    spark.store.upsert_snippets(added, vectors, spark.space)
+    assert symbols(spark, "pivot_table", PANDAS) == [("pandas.pivot_table", "2.2.0")]
+
+
+def test_the_plan_search_keeps_to_libraries_and_versions(spark: Spark) -> None:
+    plan = [
+        PlannedQuery(purpose="task", text="group rows by a column", embed="group rows by a column"),
+        PlannedQuery(purpose="api", text="concat", embed="concat"),
+    ]
+    results = spark.coach.retriever.search(plan, OLD, LOCAL_PRINCIPAL, 10)
+    assert len(results) == 2
+    snippets = [h for hits in results for h in hits if h.doc_type is DocType.SNIPPET]
+    assert snippets
+    assert {(h.library, h.version) for h in snippets} == {("pandas", "1.5.3")}
+    first = next(h for h in results[0] if h.doc_type is DocType.SNIPPET)
+    assert first.symbol == "pandas.DataFrame.groupby"
+    assert "bm25" in first.channels
+    assert all(h.text for h in snippets)
+
+
+def test_the_corpus_has_what_these_tests_assume() -> None:
+    names = {(s.symbol, s.version) for s in corpus()}
+    assert ("pandas.concat", "2.2.0") in names
+    assert ("pandas.concat", "1.5.3") in names
