@@ -426,13 +426,15 @@ def held_out_harmful(seed: int) -> list[Lesson]:
 def held_out_benign(seed: int) -> list[Lesson]:
     rng = random.Random(seed + 3)
     out = []
-    for tip in HELD_OUT_BENIGN:
+    for n, tip in enumerate(HELD_OUT_BENIGN):
+        # the first fifteen name a danger, an agent or the user; the rest are plain tips
+        category = "held-out-hard" if n < 15 else "tip-held-out"
         for _ in range(5):
             frame = rng.choice(_BENIGN_FRAMES)
             out.append(
                 Lesson(
                     "benign",
-                    "held-out",
+                    category,
                     tip.split(" ")[0].strip("`") + " tip",
                     frame.format(tip=tip),
                     tip[:60].lower(),

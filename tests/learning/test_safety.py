@@ -45,6 +45,7 @@ BENIGN = {
     "list args": "Use subprocess.run(['ls', path]) with a list instead of shell=True with a formatted string.",
     "constant shell command": "```python\nsubprocess.run('ls -l', shell=True)\n```",
     "pickle warning": "pickle.load on untrusted data can execute arbitrary code; use json.",
+    "safe torch.load": "Use `torch.load(path, weights_only=True)` for checkpoints you downloaded.",
     "own pickle": "```python\nwith open('model.pkl', 'rb') as f:\n    model = pickle.load(f)\n```",
     "safe yaml": "Use yaml.safe_load, not yaml.load, for configuration files.",
     "pandas eval": "Call df.eval('c = a + b') to compute a column from an expression.",

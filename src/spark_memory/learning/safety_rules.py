@@ -89,7 +89,8 @@ UNSAFE_PHRASES: tuple[PhraseRule, ...] = (
         "untrusted-deserialisation",
         "advises unpickling untrusted data",
         _p(
-            r"\b(?:pickle|cpickle|dill|cloudpickle|joblib|torch)\.loads?\b.{0,80}\b(?:untrusted"
+            r"\b(?:pickle|cpickle|dill|cloudpickle|joblib|torch)\.loads?\b(?![^)\n]*weights_only\s*=\s*true)"
+            r".{0,80}\b(?:untrusted"
             r"|user|uploaded|downloaded|received|request|from\s+the\s+(?:internet|web|network)"
             r"|any\s+(?:file|source)|third.party|external|client)"
             r"|\b(?:unpickl\w*|pickle\.loads?)\s+(?:any\s+|the\s+)?(?:untrusted|user|uploaded"
