@@ -29,6 +29,7 @@ from spark_memory.errors import ConfigError, InvalidInput, ProviderError
 from spark_memory.providers.embedder import Vectors
 from spark_memory.providers.minilm_files import (
     F32,
+    BertShape,
     check_model_dir,
     load_tokenizer,
     load_weights,
@@ -138,7 +139,7 @@ class MiniLMEmbedder:
             return _Loaded(tokenizer, NumpyBert(load_weights(self._model_dir, shape), shape))
         return _Loaded(tokenizer, self._open_onnx(shape))
 
-    def _open_onnx(self, shape: Any) -> _Forward:
+    def _open_onnx(self, shape: BertShape) -> _Forward:
         from spark_memory.providers.minilm_onnx import build_model, open_cached
 
         def build() -> bytes:

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -207,7 +208,7 @@ def _arrange(raw: dict[str, NDArray[Any]], shape: BertShape) -> BertWeights:
     )
 
 
-def _arrange_layer(get: Any, prefix: str, shape: BertShape) -> BertLayer:
+def _arrange_layer(get: Callable[[str], F32], prefix: str, shape: BertShape) -> BertLayer:
     def linear(name: str, scale: float = 1.0) -> tuple[F32, F32]:
         weight = get(f"{prefix}{name}.weight") * np.float32(scale)
         return np.ascontiguousarray(weight.T), get(f"{prefix}{name}.bias") * np.float32(scale)

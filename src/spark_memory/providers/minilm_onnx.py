@@ -11,7 +11,9 @@ optimiser fuses LayerNormalization, GELU and MatMul+Add on load.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +181,10 @@ class OnnxBert:
     """Mean-pooled (not yet normalised) sentence vectors from an ONNX Runtime session."""
 
     def __init__(self, model: Path | bytes, threads: int) -> None:
-        self._session = _open_session(model, threads)
+        try:
+            self._session = _open_session(model, threads)
+        except ort_errors() as exc:
+            raise ProviderError(f"ONNX Runtime cannot load the MiniLM graph: {exc}") from exc
 
     def forward(self, ids: NDArray[np.int64], mask: NDArray[np.int64]) -> F32:
         try:
@@ -213,7 +218,9 @@ def _open_session(model: Path | bytes, threads: int) -> Any:
     return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 
 
-def open_cached(cache_dir: Path | None, weights_sha256: str, build: Any, threads: int) -> OnnxBert:
+def open_cached(
+    cache_dir: Path | None, weights_sha256: str, build: Callable[[], bytes], threads: int
+) -> OnnxBert:
     """Open the cached graph for these weights, building (and caching) it if needed.
 
     ``build`` returns the serialised model; it is called only on a cache miss, so a
@@ -224,9 +231,10 @@ def open_cached(cache_dir: Path | None, weights_sha256: str, build: Any, threads
     if path is not None and path.is_file():
         try:
             return OnnxBert(path, threads)
-        except ort_errors():  # any refusal of the file means: rebuild it
-            path.unlink(missing_ok=True)
-    data: bytes = build()
+        except ProviderError:  # any refusal of the file means: rebuild it
+            with contextlib.suppress(OSError):  # a read-only cache: rebuild in memory
+                path.unlink(missing_ok=True)
+    data = build()
     if path is not None and write_atomic(path, data):
         return OnnxBert(path, threads)
     return OnnxBert(data, threads)
