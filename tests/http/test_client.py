@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from spark_memory.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from spark_memory.errors import Forbidden, InvalidInput, NotFound, ProviderUnavailable, Unauthorized
 from spark_memory.http.client import SparkClient
 from spark_memory.http.sessions import RunOutcome
 from spark_memory.models import MAX_QUERY_CHARS, Evidence, InsightStatus, Outcome
@@ -209,3 +209,15 @@ def test_metrics_and_health_need_no_key(server: Server) -> None:
     assert 'spark_http_requests_total{method="POST",route="/v1/search",status="200"}' in metrics
     assert "spark_http_request_duration_seconds_bucket" in metrics
     assert "acme" not in metrics  # no tenant names in labels
+
+
+def test_an_unreachable_or_malformed_server_url_is_a_clear_error() -> None:
+    from tests.interfaces.server import free_port
+
+    with pytest.raises(InvalidInput, match="http"):
+        SparkClient("localhost:8765", "spk_x")
+    with (
+        SparkClient(f"http://127.0.0.1:{free_port()}", "spk_x", retries=1) as nowhere,
+        pytest.raises(ProviderUnavailable, match="cannot reach"),
+    ):
+        nowhere.search("anything")

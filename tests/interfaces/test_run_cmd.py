@@ -125,3 +125,10 @@ def test_a_command_that_cannot_start_is_recorded_as_an_error(tmp_path: Path) -> 
     assert result.exit_code == 127
     assert "cannot run 'no-such-command-anywhere'" in result.output
     assert "recorded this run (error)" in result.output
+
+
+def test_a_run_that_cannot_be_recorded_still_returns_the_commands_exit_code(server: Server) -> None:
+    env = {"SPARK_API_KEY": "", "SPARK_SESSION": "s"}
+    result = run("--server", server.url, "run", "--", sys.executable, "-c", "exit(3)", env=env)
+    assert result.exit_code == 3
+    assert "not recorded" in result.output

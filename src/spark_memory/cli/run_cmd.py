@@ -58,6 +58,8 @@ def run(obj: CliContext, task: str, environment: tuple[str, ...], command: tuple
         report = _record(obj, outcome)
     except SparkError as exc:
         click.echo(f"spark: this run was not recorded: {exc.message}", err=True)
+    except click.UsageError as exc:  # e.g. --server without a key: the run still counts
+        click.echo(f"spark: this run was not recorded: {exc.message}", err=True)
     else:
         votes = len(report.feedback_ids)
         click.echo(

@@ -24,7 +24,13 @@ from urllib.parse import quote
 import httpx
 
 from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, Mode, Recommendation
-from spark_memory.errors import ProviderUnavailable, RateLimited, SparkError
+from spark_memory.errors import (
+    InvalidInput,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    SparkError,
+)
 from spark_memory.http.errors import from_response
 from spark_memory.http.schemas import AuditOut, EpochOut, KeyOut, ReceiptOut, RunOut, StatsOut
 from spark_memory.http.sessions import SESSION_HEADER, RunOutcome, RunReport
@@ -66,6 +72,10 @@ class SparkClient:
         retries: int = 2,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise InvalidInput(
+                f"a server URL starts with http:// or https://, not {base_url[:60]!r}"
+            )
         headers = {"Authorization": f"Bearer {api_key}", "User-Agent": "spark-client"}
         if session:
             headers[SESSION_HEADER] = session
@@ -266,15 +276,19 @@ class SparkClient:
         retry_network: bool = False,
         **kwargs: Any,
     ) -> Any:
+        """Send, retrying what is safe to retry, and return the decoded JSON body."""
         attempt = 0
         while True:
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
+                # Only an idempotent request may be sent again after a lost connection.
                 if attempt >= self.retries or not (retry_network or method == "GET"):
                     raise ProviderUnavailable(f"cannot reach {self.base_url}: {exc}") from exc
                 attempt += 1
                 continue
+            except httpx.HTTPError as exc:
+                raise ProviderUnavailable(f"{self.base_url} failed: {exc}") from exc
             if response.status_code == 429 and attempt < self.retries:
                 error = _error(response)
                 if isinstance(error, RateLimited) and error.retry_after <= MAX_RETRY_WAIT:
@@ -283,7 +297,17 @@ class SparkClient:
                     continue
             if response.status_code >= 400:
                 raise _error(response)
-            return response.json() if response.content else None
+            return self._json(response)
+
+    def _json(self, response: httpx.Response) -> Any:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ProviderError(
+                f"{self.base_url} is not a Spark server: its reply is not JSON"
+            ) from exc
 
 
 def _error(response: httpx.Response) -> SparkError:

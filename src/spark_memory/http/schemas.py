@@ -43,6 +43,8 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS)]
 Query = Annotated[str, StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS)]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
 RequiredText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+# JSON numbers and booleans as themselves: `true` is not a duration, nor 1.0 a count.
+StrictBool = Annotated[bool, Field(strict=True)]
 Environment = Annotated[
     dict[Name, Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)]],
     Field(max_length=MAX_ENVIRONMENT, description="package -> installed version"),
@@ -65,7 +67,7 @@ class SearchBody(_Body):
     libraries: list[Name] = Field(default_factory=list, max_length=MAX_FILTERS)
     versions: dict[Name, Name] = Field(default_factory=dict, max_length=MAX_FILTERS)
     kinds: list[Name] = Field(default_factory=list, max_length=MAX_FILTERS)
-    k: int = Field(default=10, ge=1, le=MAX_K)
+    k: int = Field(default=10, ge=1, le=MAX_K, strict=True)
 
 
 class SearchOut(_Out):
@@ -78,7 +80,7 @@ class RecommendBody(_Body):
     error: Text = ""
     environment: Environment = Field(default_factory=dict)
     budget_tokens: int = Field(
-        default=DEFAULT_BUDGET_TOKENS, ge=MIN_BUDGET_TOKENS, le=MAX_BUDGET_TOKENS
+        default=DEFAULT_BUDGET_TOKENS, ge=MIN_BUDGET_TOKENS, le=MAX_BUDGET_TOKENS, strict=True
     )
     mode: Mode = Mode.AUTO
 
@@ -108,8 +110,8 @@ class EnrichBody(_Body):
 
 class FeedbackBody(_Body):
     target_id: Id
-    relevant: bool | None = None
-    correct: bool | None = None
+    relevant: StrictBool | None = None
+    correct: StrictBool | None = None
     verified: Literal["passed", "failed"] | None = None
     comment: Annotated[str, StringConstraints(max_length=MAX_COMMENT_CHARS)] = ""
 
@@ -135,9 +137,9 @@ class RunBody(_Body):
     """The outcome of a test or build command the agent ran (``spark run``)."""
 
     command: Annotated[str, StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS)]
-    exit_code: int = Field(ge=-255, le=255)
+    exit_code: int = Field(ge=-255, le=255, strict=True)
     outcome: Outcome
-    duration_s: float = Field(ge=0.0, le=7 * 24 * 3600.0)
+    duration_s: float = Field(ge=0.0, le=7 * 24 * 3600.0, strict=True)
     failing_tests: list[Id] = Field(default_factory=list, max_length=MAX_K)
     error: Text = ""
     test_output: Text = ""
@@ -204,7 +206,7 @@ class EraseBody(_Body):
     agent_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS)] | None = (
         None
     )
-    whole_org: bool = False
+    whole_org: StrictBool = False
 
 
 class EraseOut(_Out):

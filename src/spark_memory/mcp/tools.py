@@ -87,6 +87,9 @@ Verdict = Literal["passed", "failed"]
 TraceOutcome = Literal["passed", "failed", "error", "unknown"]
 Kind = Literal["practice", "pitfall", "workaround", "convention"]
 MemoryScope = Literal["private", "org"]
+IdempotencyKey = Annotated[
+    str, Field(max_length=200, description="the same key again: stored once (for retries)")
+]
 
 RecommendOut = Annotated[CallToolResult, RecommendResult]
 SearchOut = Annotated[CallToolResult, SearchResult]
@@ -129,23 +132,20 @@ served you in this session are linked automatically. If you can, run tests throu
 
 def register(server: MCPServer, seat_for: SeatFor, metrics: Metrics | None = None) -> None:
     """Add the seven tools to ``server``; each resolves its caller with ``seat_for``."""
+    tools = SparkTools(seat_for, metrics)
+    for name, description, hints in TOOLS:
+        server.add_tool(getattr(tools, name), name=name, description=description, annotations=hints)
 
-    def run(name: str, call: Callable[[], T]) -> T:
-        started = time.perf_counter()
-        ok = False
-        try:
-            result = call()
-            ok = True
-            return result
-        except SparkError as exc:
-            # The agent reads this: the error's class says what to do (fix input, retry...).
-            raise ToolError(f"{type(exc).__name__}: {exc.message}") from exc
-        finally:
-            if metrics is not None:
-                metrics.tool_call(name, ok, time.perf_counter() - started)
 
-    @server.tool(name="recommend", description=RECOMMEND, annotations=READ)
+class SparkTools:
+    """The tool bodies: resolve the caller, call its verbs, shape the result."""
+
+    def __init__(self, seat_for: SeatFor, metrics: Metrics | None) -> None:
+        self.seat_for = seat_for
+        self.metrics = metrics
+
     def recommend(
+        self,
         task: Task,
         ctx: Context,
         code: Code = "",
@@ -153,8 +153,8 @@ def register(server: MCPServer, seat_for: SeatFor, metrics: Metrics | None = Non
         environment: Environment | None = None,
         budget_tokens: Budget = DEFAULT_BUDGET_TOKENS,
     ) -> RecommendOut:
-        seat = seat_for(ctx)
-        rec = run(
+        seat = self.seat_for(ctx)
+        rec = self._run(
             "recommend",
             lambda: seat.api.recommend(
                 task,
@@ -168,32 +168,31 @@ def register(server: MCPServer, seat_for: SeatFor, metrics: Metrics | None = Non
         seat.note(out.cited_ids)
         return _result(text, out)
 
-    @server.tool(name="search", description=SEARCH, annotations=READ)
     def search(
+        self,
         query: Query,
         ctx: Context,
         libraries: Names | None = None,
         k: K = 8,
         budget_tokens: Budget = 400,
     ) -> SearchOut:
-        seat = seat_for(ctx)
-        hits = run("search", lambda: seat.api.search(query, libraries=libraries or (), k=k))
+        seat = self.seat_for(ctx)
+        hits = self._run("search", lambda: seat.api.search(query, libraries=libraries or (), k=k))
         text, out = shaping.search_result(hits, budget_tokens)
         seat.note([h.id for h in out.hits])
         return _result(text, out)
 
-    @server.tool(name="get_memory", description=GET_MEMORY, annotations=READ)
-    def get_memory(ids: Ids, ctx: Context, budget_tokens: Budget = 1500) -> MemoryOut:
-        seat = seat_for(ctx)
-        found, missing = run("get_memory", lambda: _fetch(seat.api, ids))
+    def get_memory(self, ids: Ids, ctx: Context, budget_tokens: Budget = 1500) -> MemoryOut:
+        seat = self.seat_for(ctx)
+        found, missing = self._run("get_memory", lambda: _fetch(seat.api, ids))
         if not found:
             raise ToolError(f"NotFound: no snippet or insight you may see among {ids}")
         text, out = shaping.memory_result(found, missing, budget_tokens)
         seat.note([item.id for item in out.items])
         return _result(text, out)
 
-    @server.tool(name="create_memory", description=CREATE_MEMORY, annotations=WRITE)
     def create_memory(
+        self,
         title: Title,
         content: Content,
         ctx: Context,
@@ -204,11 +203,11 @@ def register(server: MCPServer, seat_for: SeatFor, metrics: Metrics | None = Non
         failing_code: LongText = "",
         error: LongText = "",
         fix: LongText = "",
-        idempotency_key: Annotated[str, Field(max_length=200)] = "",
+        idempotency_key: IdempotencyKey = "",
     ) -> WriteResultOut:
-        seat = seat_for(ctx)
+        seat = self.seat_for(ctx)
         evidence = Evidence(failing_code=failing_code, error=error, fix=fix)
-        receipt = run(
+        receipt = self._run(
             "create_memory",
             lambda: seat.api.create_memory(
                 title,
@@ -223,23 +222,23 @@ def register(server: MCPServer, seat_for: SeatFor, metrics: Metrics | None = Non
         )
         return _result(*shaping.write_result(receipt))
 
-    @server.tool(name="enrich_memory", description=ENRICH_MEMORY, annotations=WRITE)
     def enrich_memory(
+        self,
         id: Id,
         addition: Content,
         ctx: Context,
         tags: Names | None = None,
         query: Annotated[str, Field(max_length=MAX_QUERY_CHARS)] = "",
     ) -> WriteResultOut:
-        seat = seat_for(ctx)
-        receipt = run(
+        seat = self.seat_for(ctx)
+        receipt = self._run(
             "enrich_memory",
             lambda: seat.api.enrich_memory(id, addition, tags=tags or (), query=query),
         )
         return _result(*shaping.write_result(receipt))
 
-    @server.tool(name="share_feedback", description=SHARE_FEEDBACK, annotations=WRITE)
     def share_feedback(
+        self,
         target_id: Id,
         ctx: Context,
         verified: Verdict | None = None,
@@ -247,8 +246,8 @@ def register(server: MCPServer, seat_for: SeatFor, metrics: Metrics | None = Non
         correct: bool | None = None,
         comment: Annotated[str, Field(max_length=4000)] = "",
     ) -> WriteResultOut:
-        seat = seat_for(ctx)
-        receipt = run(
+        seat = self.seat_for(ctx)
+        receipt = self._run(
             "share_feedback",
             lambda: seat.api.share_feedback(
                 target_id, relevant=relevant, correct=correct, verified=verified, comment=comment
@@ -256,8 +255,8 @@ def register(server: MCPServer, seat_for: SeatFor, metrics: Metrics | None = Non
         )
         return _result(*shaping.write_result(receipt))
 
-    @server.tool(name="record_trace", description=RECORD_TRACE, annotations=WRITE)
     def record_trace(
+        self,
         task: Content,
         outcome: TraceOutcome,
         ctx: Context,
@@ -267,11 +266,11 @@ def register(server: MCPServer, seat_for: SeatFor, metrics: Metrics | None = Non
         correction: LongText = "",
         environment: Environment | None = None,
         served_ids: ServedIds | None = None,
-        idempotency_key: Annotated[str, Field(max_length=200)] = "",
+        idempotency_key: IdempotencyKey = "",
     ) -> WriteResultOut:
-        seat = seat_for(ctx)
+        seat = self.seat_for(ctx)
         served = served_ids or seat.served()
-        receipt = run(
+        receipt = self._run(
             "record_trace",
             lambda: seat.api.record_trace(
                 task,
@@ -286,6 +285,32 @@ def register(server: MCPServer, seat_for: SeatFor, metrics: Metrics | None = Non
             ),
         )
         return _result(*shaping.write_result(receipt))
+
+    def _run(self, name: str, call: Callable[[], T]) -> T:
+        """Call the verbs: time it, count it, and turn a SparkError into a tool error."""
+        started = time.perf_counter()
+        ok = False
+        try:
+            result = call()
+            ok = True
+            return result
+        except SparkError as exc:
+            # The agent reads this: the error's class says what to do (fix input, retry...).
+            raise ToolError(f"{type(exc).__name__}: {exc.message}") from exc
+        finally:
+            if self.metrics is not None:
+                self.metrics.tool_call(name, ok, time.perf_counter() - started)
+
+
+TOOLS = (
+    ("recommend", RECOMMEND, READ),
+    ("search", SEARCH, READ),
+    ("get_memory", GET_MEMORY, READ),
+    ("create_memory", CREATE_MEMORY, WRITE),
+    ("enrich_memory", ENRICH_MEMORY, WRITE),
+    ("share_feedback", SHARE_FEEDBACK, WRITE),
+    ("record_trace", RECORD_TRACE, WRITE),
+)
 
 
 def _fetch(api: AgentApi, ids: list[str]) -> tuple[list[Snippet | Insight], list[str]]:
