@@ -52,7 +52,11 @@ _EXCEPTION = re.compile(r"^\s*((?:[\w.]+)(?:Error|Exception|Exit|Failure)\b(?::.
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @pass_ctx
 def run(obj: CliContext, task: str, environment: tuple[str, ...], command: tuple[str, ...]) -> None:
-    """Run COMMAND (e.g. `spark run -- pytest -x`) and record how it ended."""
+    """Run a test or build COMMAND and record how it ended.
+
+    For example `spark run -- pytest -x`. The output passes through and the exit code is the command's. The outcome is stored
+    as a trace tied to what Spark served this agent session, with a verified vote on each.
+    """
     outcome = execute(list(command), task, _pairs(environment))
     try:
         report = _record(obj, outcome)
