@@ -122,6 +122,16 @@ def test_the_sketch_comes_from_the_apis_documented_example(spark: Spark) -> None
     assert_grounded(rec)
 
 
+def test_without_imports_the_classes_in_the_error_decide_the_library(spark: Spark) -> None:
+    rec = spark.recommend(
+        "my loop that adds rows fails", error=APPEND_ERROR, environment={"pandas": "1.5.3"}
+    )
+    assert rec.intent.libraries == ["pandas"]
+    assert "polars" in rec.intent.lookalikes["pandas"]
+    assert rec.apis[0] == "pandas.DataFrame.append"
+    assert {c.library for c in rec.citations} == {"pandas"}
+
+
 def test_budget_is_respected_down_to_the_minimum(spark: Spark) -> None:
     full = spark.recommend(COUNT_TASK, environment=OLD_PANDAS)
     small = spark.recommend(COUNT_TASK, environment=OLD_PANDAS, budget_tokens=MIN_BUDGET_TOKENS)

@@ -9,12 +9,14 @@
     7 synthesise            /
     8 respond               budget.fit: within the caller's token budget
 
-The coach sees the world through ports only: a ``Retriever`` (search, implemented by
-the service over HybridSearch) and, optionally, a ``ChatModel`` factory.
+The coach sees the world through ports only: a ``Retriever`` (search and symbol
+lookups, implemented by the service over the store's channels) and, optionally, a
+``ChatModel`` factory.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import ValidationError
@@ -22,6 +24,7 @@ from pydantic import ValidationError
 from spark_memory.coach import apinames, drafting, extractive
 from spark_memory.coach.budget import fit
 from spark_memory.coach.intent import analyse
+from spark_memory.coach.libraries import library_of_distribution, lookalikes
 from spark_memory.coach.models import (
     DEFAULT_BUDGET_TOKENS,
     MAX_BUDGET_TOKENS,
@@ -83,7 +86,7 @@ class Coach:
 
     def recommend(self, request: CoachRequest, principal: Principal) -> Recommendation:
         validate(request)
-        intent = analyse(request)
+        intent = self.ground(analyse(request), request)
         plan = plan_queries(request, intent)
         evidence = self.gather(request, plan, intent, principal)
         if self.mode(request) is Mode.LLM:
@@ -106,23 +109,29 @@ class Coach:
         filters = self.filters(intent)
         results = self.retriever.search(plan, filters, principal, HITS_PER_QUERY)
         results = [_outside_lookalikes(hits, intent) for hits in results]
-        names = [m.name for m in intent.api_names]
-        prose = task_prose(request.task)
-        words = apinames.guesses(prose)
-        found = self.retriever.find_symbols([*names, *words], filters)
-        symbols = {n: found.get(n, []) for n in names}
-        guessed = {w: found[w] for w in words if found.get(w) and w not in symbols}
         counted = [
             q.model_copy(update={"hits": len(h)}) for q, h in zip(plan, results, strict=True)
         ]
-        task_words = frozenset(words)
-        sources = merge(counted, results, symbols, intent, guessed, task_words)
-        prefer_focus(sources, task_words, intent)
+        words = apinames.guesses(task_prose(request.task))
+        symbols, guessed = self._lookups(intent, words, filters)
+        sources = merge(counted, results, symbols, intent, guessed, frozenset(words))
+        prefer_focus(sources, frozenset(words), intent)
         evidence = split(sources, counted)
         evidence.docs = self._with_text(evidence.docs)
         evidence.examples = self._examples(evidence.docs, filters)
         evidence.experience = self._weigh_experience(evidence.experience, intent, principal)
         return evidence
+
+    def _lookups(
+        self, intent: Intent, words: list[str], filters: SearchFilters
+    ) -> tuple[dict[str, list[SearchHit]], dict[str, list[SearchHit]]]:
+        """Symbols for the names the request mentions, and for its words that are API
+        names; one lookup for both."""
+        names = [m.name for m in intent.api_names]
+        found = self.retriever.find_symbols([*names, *words], filters)
+        symbols = {n: found.get(n, []) for n in names}
+        guessed = {w: found[w] for w in words if found.get(w) and w not in symbols}
+        return symbols, guessed
 
     def _with_text(self, docs: list[Source]) -> list[Source]:
         """Fetch the text of the leading sources that came from a symbol lookup only."""
@@ -148,6 +157,23 @@ class Coach:
         }
         texts = self.retriever.snippets(list(ids)) if ids else {}
         return {ids[i]: hit for i, hit in texts.items()}
+
+    def ground(self, intent: Intent, request: CoachRequest) -> Intent:
+        """With no library in sight, the classes the request names decide: "'DataFrame'
+        object has no attribute 'append'" is pandas where pandas is what is installed."""
+        if intent.libraries:
+            return intent
+        classes = [m.name for m in intent.api_names if m.where != "code" and m.name[:1].isupper()]
+        filters = SearchFilters(versions=intent.versions)
+        found = self.retriever.find_symbols(classes, filters) if classes else {}
+        counts = Counter(hit.library for hits in found.values() for hit in hits)
+        installed = {library_of_distribution(name) for name in request.environment}
+        libraries = [lib for lib, _ in counts.most_common() if not installed or lib in installed]
+        if not libraries:
+            return intent
+        versions = {lib: v for lib, v in intent.versions.items() if lib in libraries}
+        update = {"libraries": libraries, "lookalikes": lookalikes(libraries), "versions": versions}
+        return intent.model_copy(update=update)
 
     def filters(self, intent: Intent) -> SearchFilters:
         known = self.knowledge()
