@@ -12,6 +12,9 @@ import re
 MAX_TERMS = 48
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+# Quoted literals in pasted code are data ('apple', "col_a"), not API names; their words
+# only match unrelated documents that happen to contain them.
+_QUOTED = re.compile(r"'[^'\n]{0,80}'|\"[^\"\n]{0,80}\"")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 # Generic English function words plus words every coding question has; none of them
@@ -187,7 +190,7 @@ STOP_WORDS = frozenset(
 def terms(text: str, limit: int = MAX_TERMS) -> list[str]:
     """Distinct lower-case content words of ``text``, in order of first appearance."""
     seen: dict[str, None] = {}
-    for word in _WORD.findall(text):
+    for word in _WORD.findall(_QUOTED.sub(" ", text)):
         for part in _split_identifier(word):
             low = part.lower()
             if len(low) > 1 and low not in STOP_WORDS and low not in seen:
@@ -206,7 +209,26 @@ def _split_identifier(word: str) -> list[str]:
 
 def fts5_query(text: str, limit: int = MAX_TERMS) -> str:
     """An FTS5 MATCH expression OR-ing the content words; empty when there are none."""
-    return " OR ".join(f'"{t}"' for t in terms(text, limit))
+    return fts5_or(terms(text, limit))
+
+
+def fts5_or(words: list[str]) -> str:
+    return " OR ".join(f'"{t}"' for t in words)
+
+
+def informative(words: list[str], doc_freq: dict[str, int], total: int, keep: int) -> list[str]:
+    """The ``keep`` rarest words that occur at all and in at most MAX_DF_SHARE of documents.
+
+    A word in most documents adds little to BM25 but costs a long posting list; a word
+    in none costs nothing and adds nothing. Query order breaks ties.
+    """
+    cap = max(_MIN_DF_CAP, int(total * MAX_DF_SHARE))
+    usable = [w for w in words if 0 < doc_freq.get(w, 0) <= cap]
+    return sorted(usable, key=lambda w: doc_freq[w])[:keep]
+
+
+MAX_DF_SHARE = 0.02
+_MIN_DF_CAP = 50
 
 
 def symbol_terms(symbol: str) -> str:

@@ -32,6 +32,11 @@ from spark_memory.store.sqlite.tables import RecordTables
 T = TypeVar("T")
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _BM25_SNIPPETS = "bm25(snippets_fts, 4.0, 2.0, 1.0)"
+# Lexical queries: the first _CANDIDATE_TERMS content words of the text, of which the
+# _QUERY_TERMS most informative (rarest, but present) are searched.
+_CANDIDATE_TERMS = 96
+_QUERY_TERMS = 24
+_DF_CACHE_SIZE = 200_000
 _BM25_INSIGHTS = "bm25(insights_fts, 3.0, 3.0, 1.0, 1.0)"
 
 
@@ -57,6 +62,7 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
             DocType.INSIGHT: SyncedIndex(DocType.INSIGHT, None, ann_threshold),
         }
         self._stats_cache: tuple[int, list[LibraryStat]] = (-1, [])
+        self._df_cache: tuple[int, dict[str, int]] = (-1, {})
 
     # --- plumbing ------------------------------------------------------------------------
     def _read(self) -> sqlite3.Connection:
@@ -221,7 +227,10 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
     def lexical_search(
         self, query: str, doc_type: DocType, filters: SearchFilters, principal: Principal, k: int
     ) -> list[ChannelHit]:
-        match = lexical.fts5_query(query)
+        if doc_type is DocType.SNIPPET:
+            match = self._snippet_match(query)
+        else:
+            match = lexical.fts5_query(query)
         if not match:
             return []
         if doc_type is DocType.SNIPPET:
@@ -240,6 +249,26 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
             )
         rows = self._query(sql, [match, *params, k])
         return [ChannelHit(id=i, rank=n, score=-float(s)) for n, (i, s) in enumerate(rows, 1)]
+
+    def _snippet_match(self, query: str) -> str:
+        words = lexical.terms(query, limit=_CANDIDATE_TERMS)
+        total = sum(s.snippets for s in self.library_stats())
+        return lexical.fts5_or(
+            lexical.informative(words, self._doc_freqs(words, total), total, _QUERY_TERMS)
+        )
+
+    def _doc_freqs(self, words: Sequence[str], total: int) -> dict[str, int]:
+        """Documents containing each word, cached until the snippet count changes."""
+        if self._df_cache[0] != total or len(self._df_cache[1]) > _DF_CACHE_SIZE:
+            self._df_cache = (total, {})
+        cache = self._df_cache[1]
+        for word in words:
+            if word not in cache:
+                rows = self._query(
+                    "SELECT count(*) FROM snippets_fts WHERE snippets_fts MATCH ?", [f'"{word}"']
+                )
+                cache[word] = int(rows[0][0])
+        return cache
 
     def vector_search(
         self,
