@@ -235,6 +235,8 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
             return []
         if doc_type is DocType.SNIPPET:
             where, params = records.snippet_filter_sql(filters, self.library_stats())
+            if where == "1":
+                return self._ranked_snippets(match, k)
             sql = (
                 f"SELECT s.id, {_BM25_SNIPPETS} AS rank FROM snippets_fts"
                 " JOIN snippets s ON s.row = snippets_fts.rowid"
@@ -249,6 +251,18 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
             )
         rows = self._query(sql, [match, *params, k])
         return [ChannelHit(id=i, rank=n, score=-float(s)) for n, (i, s) in enumerate(rows, 1)]
+
+    def _ranked_snippets(self, match: str, k: int) -> list[ChannelHit]:
+        # Unfiltered: rank inside FTS5 alone and join only the top k, instead of joining
+        # every matching row to the snippets table before sorting.
+        top = self._query(
+            f"SELECT rowid, {_BM25_SNIPPETS} AS rank FROM snippets_fts"
+            " WHERE snippets_fts MATCH ? ORDER BY rank LIMIT ?",
+            [match, k],
+        )
+        ids = self._ids_for_rows(DocType.SNIPPET, [r for r, _ in top]) if top else {}
+        hits = [(ids[r], -float(score)) for r, score in top if r in ids]
+        return [ChannelHit(id=i, rank=n, score=sc) for n, (i, sc) in enumerate(hits, 1)]
 
     def _snippet_match(self, query: str) -> str:
         words = lexical.terms(query, limit=_CANDIDATE_TERMS)
