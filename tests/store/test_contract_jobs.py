@@ -54,7 +54,8 @@ def test_claims_are_oldest_first_by_kind_and_leased(store: Store) -> None:
         store.enqueue_job(spec(ident, kind))
     job = claim(store, "w1", LONG, "curation")
     assert (job.id, job.state, job.attempts, job.lease_owner) == ("b", "running", 1, "w1")
-    assert job.lease_token and job.lease_expires is not None
+    assert job.lease_token
+    assert job.lease_expires is not None
     assert [claim(store, "w2").id, claim(store, "w3").id] == ["a", "c"]
     assert store.claim_job("w4", [], LONG) is None
     assert [j.id for j in store.list_jobs([JobState.RUNNING], ["reembed"])] == ["a", "c"]
@@ -67,7 +68,8 @@ def test_completion_is_recorded_once_and_a_retry_of_it_changes_nothing(store: St
     assert store.complete_job(job.id, job.lease_token, {"embedded": 99})  # a retried call
     done = store.get_job(job.id)
     assert (done.state, done.result, done.attempts) == ("done", {"embedded": 3}, 1)
-    assert done.finished is not None and done.lease_expires is None
+    assert done.finished is not None
+    assert done.lease_expires is None
     assert not store.complete_job(job.id, "not-the-token", {})
     assert not store.renew_lease(job.id, job.lease_token, LONG)
     assert store.fail_job(job.id, job.lease_token, "late") is None
