@@ -23,7 +23,7 @@ from spark_memory.models import (
     Vectors,
 )
 from spark_memory.store.filters import libraries_column
-from spark_memory.store.postgres import rows, space
+from spark_memory.store.postgres import fulltext, rows, space
 from spark_memory.store.postgres.connection import Conn, Database, prepare
 from spark_memory.store.postgres.experience import ExperienceTables
 from spark_memory.store.postgres.integrity import problems
@@ -191,16 +191,12 @@ class PostgresStore(RecordTables, ExperienceTables, JobTables):
     def lexical_search(
         self, query: str, doc_type: DocType, filters: SearchFilters, principal: Principal, k: int
     ) -> list[ChannelHit]:
-        text = rows.tsquery_text(query)
-        if not text:
+        words = fulltext.query_words(query)
+        if not words:
             return []
         alias, where, params, weights = self._filter(doc_type, filters, principal)
-        sql = (
-            f"SELECT {alias}.id, ts_rank_cd(%s::float4[], {alias}.search, q, %s) AS rank"
-            f" FROM {_TABLES[doc_type]} {alias}, websearch_to_tsquery('{rows.TS_CONFIG}', %s) q"
-            f" WHERE {alias}.search @@ q AND {where} ORDER BY rank DESC, {alias}.id LIMIT %s"
-        )
-        found = self._db.query(sql, [weights, rows.RANK_NORMALISATION, text, *params, k])
+        sql = fulltext.ranked_sql(_TABLES[doc_type], alias, where)
+        found = self._db.query(sql, fulltext.ranked_params(words, params, weights, k))
         return [ChannelHit(id=i, rank=n, score=float(s)) for n, (i, s) in enumerate(found, 1)]
 
     def vector_search(

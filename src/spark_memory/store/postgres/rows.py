@@ -62,11 +62,6 @@ def tsvector_sql(weights: str, marks: Sequence[str]) -> str:
     return " || ".join(parts)
 
 
-def tsquery_text(query: str) -> str:
-    """A websearch_to_tsquery input OR-ing the query's content words; empty when none."""
-    return " or ".join(lexical.terms(query))
-
-
 def snippet_where(filters: SearchFilters, stats: Sequence[LibraryStat]) -> tuple[str, list[Any]]:
     clauses, params = shared.snippet_clauses(filters, stats, mark="%s")
     return (" AND ".join(clauses) or "TRUE"), params

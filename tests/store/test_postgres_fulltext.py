@@ -1,0 +1,55 @@
+"""The PostgreSQL lexical channel drops the query's very common words once ANALYZE
+has counted them (store/postgres/fulltext.py), and keeps them when nothing else is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from spark_memory.models import LOCAL_PRINCIPAL, DocType, SearchFilters, Snippet, SnippetKind
+from spark_memory.store.protocol import Store
+from tests.conftest import PostgresDatabases, open_backend
+
+pytestmark = pytest.mark.usefixtures("postgres")
+
+
+def snippet(n: int, text: str) -> Snippet:
+    return Snippet.build(
+        library="numpy",
+        version="1.26.4",
+        symbol=f"numpy.f{n}",
+        kind=SnippetKind.API,
+        title=f"f{n}",
+        text=text,
+    )
+
+
+@pytest.fixture
+def analysed(postgres: PostgresDatabases, tmp_path: Path) -> Iterator[Store]:
+    """30 snippets that all say "return array", one that also says "argsort"; analysed."""
+    store = open_backend("postgres", tmp_path)
+    items = [snippet(n, "Return an array of values.") for n in range(30)]
+    items.append(snippet(30, "Return the array indices that argsort would give."))
+    store.upsert_snippets(items, None, None)
+    with psycopg.connect(postgres.url(tmp_path), autocommit=True) as conn:
+        conn.execute("ANALYZE snippets")
+    yield store
+    store.close()
+    postgres.drop(tmp_path)
+
+
+def search(store: Store, query: str) -> list[str]:
+    hits = store.lexical_search(query, DocType.SNIPPET, SearchFilters(), LOCAL_PRINCIPAL, 50)
+    return [h.id for h in hits]
+
+
+def test_words_in_most_rows_are_dropped_from_the_query(analysed: Store) -> None:
+    assert search(analysed, "return an array from argsort") == [snippet(30, "").id]
+
+
+def test_a_query_of_common_words_only_keeps_them(analysed: Store) -> None:
+    assert len(set(search(analysed, "return array"))) == 31
