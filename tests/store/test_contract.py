@@ -147,7 +147,8 @@ def test_vector_search_over_the_ann_threshold_keeps_recall(store: Store) -> None
     for i in range(0, n, 20):
         hits = store.vector_search(vectors[i], DocType.SNIPPET, SearchFilters(), ALICE, 10)
         found += hits[0].id == items[i].id
-    assert found == n // 20
+    # HNSW is approximate: a rare miss is allowed, a broken index finds almost nothing.
+    assert found >= 0.9 * (n // 20)
 
 
 def test_version_preference_serves_one_version(store: Store) -> None:

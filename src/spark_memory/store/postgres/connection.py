@@ -9,6 +9,8 @@ Serialization failures and deadlocks are retried, since every write is idempoten
 from __future__ import annotations
 
 import contextlib
+import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -29,7 +31,8 @@ from spark_memory.store.postgres import migrate
 T = TypeVar("T")
 Conn = psycopg.Connection[tuple[Any, ...]]
 
-_RETRIES = 4
+_RETRIES = 8
+_BACKOFF_S = 0.05
 _CONNECT_TIMEOUT_S = 10
 
 
@@ -99,6 +102,9 @@ class Database:
             except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected) as exc:
                 if attempt == _RETRIES:
                     raise translate(exc, self.url) from exc
+                # Writers that collided retry at once and collide again; a random,
+                # growing pause lets one of them finish first.
+                time.sleep(random.uniform(0.0, _BACKOFF_S * attempt))
             except (psycopg.Error, PoolTimeout) as exc:
                 raise translate(exc, self.url) from exc
         raise AssertionError("unreachable: the loop returns or raises")
