@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from spark_memory.cli.main import cli
 from spark_memory.config import Settings
-from spark_memory.errors import Forbidden
+from spark_memory.errors import Forbidden, StoreError
 from spark_memory.models import Principal, Role, Snippet, SnippetKind, Vectors
 from spark_memory.providers.hash_embedder import HashEmbedder
 from spark_memory.service import Spark
@@ -133,6 +133,17 @@ def test_the_worker_stops_when_asked_and_can_schedule_epochs(spark: Spark) -> No
     assert not thread.is_alive()
     assert reports[0].done == 1
     assert [j.kind for j in spark.jobs()] == [CURATION]
+
+
+def test_a_long_lived_worker_outlives_its_store_going_away(spark: Spark) -> None:
+    spark.store.close()  # every call now raises StoreError, as an unreachable database does
+    with pytest.raises(StoreError):
+        spark.run_worker(once=True)
+    stop = threading.Event()
+    threading.Timer(0.2, stop.set).start()
+    # curate_every: queueing the epoch fails too, not only taking a job
+    report = spark.run_worker(stop=stop, poll=0.01, curate_every=0.05)
+    assert report.done == 0  # waited, did not crash
 
 
 @pytest.fixture

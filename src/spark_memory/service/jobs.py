@@ -95,25 +95,28 @@ class Jobs(ServiceBase):
         report = WorkerReport(worker_id or _worker_name())
         schedule = _Schedule(curate_every)
         while not stop.is_set():
-            if schedule.due():
-                self.enqueue_curation()
-            job = self._claim(report.worker, raise_errors=once)
-            if job is not None:
-                self._work(job, report)
-            elif once:
-                break
-            else:
+            try:
+                worked = self._step(report, schedule)
+            except StoreError as exc:  # e.g. the database restarting: a long-lived worker waits
+                if once:
+                    raise
+                log.warning("store unavailable", extra={"error": exc.message})
+                worked = False
+            if not worked:
+                if once:
+                    break
                 stop.wait(poll)
         return report
 
-    def _claim(self, worker: str, *, raise_errors: bool) -> Job | None:
-        try:
-            return self.store.claim_job(worker, KINDS, self.settings.job_lease)
-        except StoreError as exc:  # e.g. the database restarting: a long-lived worker waits
-            if raise_errors:
-                raise
-            log.warning("cannot take a job", extra={"error": exc.message})
-            return None
+    def _step(self, report: WorkerReport, schedule: _Schedule) -> bool:
+        """Queue a due epoch, then take and run one job; False when there was none."""
+        if schedule.due():
+            self.enqueue_curation()
+        job = self.store.claim_job(report.worker, KINDS, self.settings.job_lease)
+        if job is None:
+            return False
+        self._work(job, report)
+        return True
 
     def _work(self, job: Job, report: WorkerReport) -> None:
         log.info("job taken", extra={"job": job.id, "kind": job.kind, "attempt": job.attempts})
