@@ -49,6 +49,7 @@ from spark_memory.errors import InvalidInput, PayloadTooLarge, ProviderUnavailab
 from spark_memory.models import (
     MAX_QUERY_CHARS,
     MAX_TEXT_CHARS,
+    DocType,
     Principal,
     SearchFilters,
     SearchHit,
@@ -107,13 +108,15 @@ class Coach:
     ) -> Evidence:
         """Steps 3 and 4: every planned query, every named and guessed symbol, merged."""
         filters = self.filters(intent)
-        results = self.retriever.search(plan, filters, principal, HITS_PER_QUERY)
+        results = self.retriever.search(plan, filters, principal, HITS_PER_QUERY, request.doc_types)
         results = [_outside_lookalikes(hits, intent) for hits in results]
         counted = [
             q.model_copy(update={"hits": len(h)}) for q, h in zip(plan, results, strict=True)
         ]
         words = apinames.guesses(task_prose(request.task))
-        symbols, guessed = self._lookups(intent, words, filters)
+        # symbol lookups find documentation: none of it when only experience is asked for
+        with_docs = DocType.SNIPPET in request.doc_types
+        symbols, guessed = self._lookups(intent, words, filters) if with_docs else ({}, {})
         sources = merge(counted, results, symbols, intent, guessed, frozenset(words))
         prefer_focus(sources, frozenset(words), intent)
         evidence = split(sources, counted)
@@ -212,10 +215,13 @@ def make_request(
     environment: Mapping[str, str] | None = None,
     budget_tokens: int = DEFAULT_BUDGET_TOKENS,
     mode: Mode | str = Mode.AUTO,
+    doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
 ) -> CoachRequest:
     """A validated request; any malformed field is InvalidInput, saying which."""
     if mode not in {m.value for m in Mode}:
         raise InvalidInput(f"mode must be one of {[m.value for m in Mode]}, got {mode!r}")
+    if not doc_types:
+        raise InvalidInput("doc_types is empty: ask for snippets, insights or both")
     try:
         request = CoachRequest(
             task=task,
@@ -224,6 +230,7 @@ def make_request(
             environment=dict(environment or {}),
             budget_tokens=budget_tokens,
             mode=Mode(mode),
+            doc_types=list(dict.fromkeys(doc_types)),
         )
     except ValidationError as exc:
         first = exc.errors()[0]

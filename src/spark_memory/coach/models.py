@@ -52,6 +52,8 @@ class CoachRequest(_Model):
     environment: dict[str, str] = Field(default_factory=dict)  # package -> version
     budget_tokens: int = DEFAULT_BUDGET_TOKENS
     mode: Mode = Mode.AUTO
+    # What to draw on: documentation snippets, curated insights, or both (ablations).
+    doc_types: list[DocType] = Field(default_factory=lambda: [DocType.SNIPPET, DocType.INSIGHT])
 
 
 class ApiMention(_Model):

@@ -41,8 +41,10 @@ class Retriever(Protocol):
         filters: SearchFilters,
         principal: Principal,
         k: int,
+        doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
     ) -> list[list[SearchHit]]:
-        """One ranked list per query: ``text`` for words, ``embed`` for meaning.
+        """One ranked list per query: ``text`` for words, ``embed`` for meaning; only
+        documents of ``doc_types``.
 
         Implementations should embed all queries in one batch.
         """

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from spark_memory.coach.models import PlannedQuery
@@ -68,24 +68,16 @@ class SearchRetriever:
         filters: SearchFilters,
         principal: Principal,
         k: int,
+        doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
     ) -> list[list[SearchHit]]:
         # Full-text search is the slowest channel and needs no vector: it runs on the
         # pool's threads (SQLite releases the GIL) while this thread embeds.
-        lexical = [
-            _pool().submit(
-                self.store.lexical_search,
-                q.text,
-                DocType.SNIPPET,
-                filters,
-                principal,
-                CHANNEL_DEPTH,
-            )
-            for q in queries
-        ]
+        wanted = frozenset(doc_types)
+        lexical = [self._lexical_snippets(q.text, filters, principal, wanted) for q in queries]
         vectors = self.embedder.embed([q.embed or q.text for q in queries])
         names = self.symbols.current()
         channels = [
-            self._channels(q.text, v, lex.result(), filters, principal, names)
+            self._channels(q.text, v, lex.result(), filters, principal, names, wanted)
             for q, v, lex in zip(queries, vectors, lexical, strict=True)
         ]
         insight_ids = {h.id for chans in channels for name, hits in chans[2:] for h in hits}
@@ -112,6 +104,17 @@ class SearchRetriever:
             out.setdefault(stat.library, []).append(stat.version)
         return out
 
+    def _lexical_snippets(
+        self, text: str, filters: SearchFilters, principal: Principal, wanted: frozenset[DocType]
+    ) -> Future[list[ChannelHit]]:
+        if DocType.SNIPPET not in wanted:
+            skipped: Future[list[ChannelHit]] = Future()
+            skipped.set_result([])
+            return skipped
+        return _pool().submit(
+            self.store.lexical_search, text, DocType.SNIPPET, filters, principal, CHANNEL_DEPTH
+        )
+
     def _channels(
         self,
         text: str,
@@ -120,15 +123,27 @@ class SearchRetriever:
         filters: SearchFilters,
         principal: Principal,
         names: SymbolNames,
+        wanted: frozenset[DocType],
     ) -> list[tuple[str, list[ChannelHit]]]:
-        """Snippet BM25 (given), snippet vectors, insight BM25, insight vectors, in order."""
+        """Snippet BM25 (given), snippet vectors, insight BM25, insight vectors, in order;
+        the channels of a document type not ``wanted`` stay empty."""
         store = self.store
         depth = CHANNEL_DEPTH
+        snippet_vectors: list[ChannelHit] = []
+        if DocType.SNIPPET in wanted:
+            snippet_vectors = self._snippet_vectors(vector, filters, principal, names)
+        insight_words: list[ChannelHit] = []
+        insight_vectors: list[ChannelHit] = []
+        if DocType.INSIGHT in wanted:
+            insight_words = store.lexical_search(text, DocType.INSIGHT, filters, principal, depth)
+            insight_vectors = store.vector_search(
+                vector, DocType.INSIGHT, filters, principal, depth
+            )
         return [
             ("bm25", lexical),
-            ("vector", self._snippet_vectors(vector, filters, principal, names)),
-            ("bm25", store.lexical_search(text, DocType.INSIGHT, filters, principal, depth)),
-            ("vector", store.vector_search(vector, DocType.INSIGHT, filters, principal, depth)),
+            ("vector", snippet_vectors),
+            ("bm25", insight_words),
+            ("vector", insight_vectors),
         ]
 
     def _snippet_vectors(

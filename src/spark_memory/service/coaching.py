@@ -8,11 +8,11 @@ recommendation is asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from spark_memory.coach.agent import Coach, make_request
 from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, Mode, Recommendation
-from spark_memory.models import LOCAL_PRINCIPAL, Principal
+from spark_memory.models import LOCAL_PRINCIPAL, DocType, Principal
 from spark_memory.providers.llm import ChatModel, OpenAIChat
 from spark_memory.service.base import ServiceBase
 from spark_memory.service.coach_retrieval import SearchRetriever
@@ -33,8 +33,12 @@ class Coaching(ServiceBase):
         budget_tokens: int = DEFAULT_BUDGET_TOKENS,
         mode: Mode | str = Mode.AUTO,
         principal: Principal = LOCAL_PRINCIPAL,
+        doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
     ) -> Recommendation:
         """Advice for a task before code is written, or for an error after it failed.
+
+        ``doc_types`` restricts what it draws on: documentation snippets, curated
+        insights, or both (the default).
 
         Raises InvalidInput / PayloadTooLarge for bad input, ProviderError (and its
         subclasses MalformedReply, ProviderUnavailable) when the LLM mode fails.
@@ -46,6 +50,7 @@ class Coaching(ServiceBase):
             environment=environment,
             budget_tokens=budget_tokens,
             mode=mode,
+            doc_types=doc_types,
         )
         self.check_space()
         return self.coach.recommend(request, principal)
