@@ -6,8 +6,9 @@ an OpenAI-compatible server, and tests read back what it received.
 Endpoints (under ``/v1``):
 
 - ``POST /v1/chat/completions`` answers with the next scripted response; when the
-  script is empty it answers 500 "no scripted reply", so a test that forgot to
-  script a reply fails loudly instead of hanging.
+  script is empty it asks the responder set with ``respond_with(fn)``, if any, and
+  otherwise answers 500 "no scripted reply", so a test that forgot to script a reply
+  fails loudly instead of hanging.
 - ``POST /v1/embeddings`` answers with the next scripted response if one is queued,
   otherwise with deterministic unit vectors derived from each input's text (same
   text, same vector), so embedding "just works" unless a test scripts a failure.
@@ -19,6 +20,11 @@ Typical use::
         client = OpenAIChat(server.base_url, "test-model", timeout=1.0)
         ...
         assert server.chat_requests[0]["messages"][0]["role"] == "system"
+
+A responder is a rule-based model: ``fn(body)`` gets each request's JSON body and
+returns a ``Scripted`` response or a string (sent as a well-formed completion)::
+
+    server.respond_with(lambda body: "yes" if "API" in str(body["messages"]) else "no")
 
 Responses are built with :func:`completion`, :func:`status`, :func:`raw` and
 :func:`stall`. ``api_key`` makes the server demand ``Authorization: Bearer <key>``
@@ -32,7 +38,7 @@ import hashlib
 import json
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -51,6 +57,7 @@ __all__ = [
 ]
 
 CHAT_PATH = "/v1/chat/completions"
+Responder = Callable[[Any], "Scripted | str"]
 EMBEDDINGS_PATH = "/v1/embeddings"
 
 
@@ -134,6 +141,7 @@ class _State:
     chat: deque[Scripted] = field(default_factory=deque)
     embeddings: deque[Scripted] = field(default_factory=deque)
     received: list[Received] = field(default_factory=list)
+    responder: Responder | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -177,6 +185,11 @@ class OpenAIServer:
         """Queue responses for the next chat-completion requests, in order."""
         with self._state.lock:
             self._state.chat.extend(responses)
+
+    def respond_with(self, responder: Responder | None) -> None:
+        """Answer chat requests the script does not cover with ``responder(body)``."""
+        with self._state.lock:
+            self._state.responder = responder
 
     def script_embeddings(self, *responses: Scripted) -> None:
         """Queue responses for the next embedding requests (before the default vectors)."""
@@ -222,7 +235,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorised():
             self._send(status(401, "invalid api key"))
         elif self.path == CHAT_PATH:
-            self._send(self._next(self.state.chat) or status(500, "no scripted reply"))
+            self._send(self._next(self.state.chat) or self._respond(body))
         elif self.path == EMBEDDINGS_PATH:
             self._send(self._next(self.state.embeddings) or self._embed(body))
         else:
@@ -243,6 +256,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _next(self, queue: deque[Scripted]) -> Scripted | None:
         with self.state.lock:
             return queue.popleft() if queue else None
+
+    def _respond(self, body: Any) -> Scripted:
+        with self.state.lock:
+            responder = self.state.responder
+        if responder is None:
+            return status(500, "no scripted reply")
+        try:
+            reply = responder(body)
+        # a broken responder is the test's bug: say so in the reply, do not drop the line
+        except Exception as exc:  # noqa: BLE001
+            return status(500, f"responder failed: {exc!r}")
+        return completion(reply) if isinstance(reply, str) else reply
 
     def _embed(self, body: Any) -> Scripted:
         texts = body.get("input") if isinstance(body, dict) else None

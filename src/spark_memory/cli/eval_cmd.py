@@ -410,5 +410,10 @@ def _cells(t: Tally) -> list[str]:
 
 __all__ = ["eval_group"]
 
+# Registered last: the command imports this module's helpers, which now exist.
+from spark_memory.cli.eval_coach_cmd import coach_cmd  # noqa: E402
+
+eval_group.add_command(coach_cmd)
+
 if __name__ == "__main__":  # python -m spark_memory.cli.eval_cmd, before the main CLI registers it
     eval_group()
