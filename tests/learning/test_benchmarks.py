@@ -1,7 +1,6 @@
-"""The learning and poisoning benchmarks run in their reduced modes (CI runs these).
+"""The poisoning benchmark runs in its reduced mode (CI runs it).
 
-They execute real DS-1000 answers in the pinned environment, so they need the data
-split beside the repository and ``$SPARK_EVAL_ENV`` (``scripts/test`` creates it).
+The learning benchmark is `spark eval learning`, tested in tests/eval/test_eval_learning.py.
 """
 
 from __future__ import annotations
@@ -29,24 +28,3 @@ def test_poisoning_benchmark_reduced(tmp_path: Path) -> None:
     assert one_org["harmful_written"] == 24
     assert one_org["harmful_seen_by_other_orgs"] == 0  # one org never reaches others
     assert (tmp_path / "poisoning.md").read_text("utf-8").startswith("# Poisoning benchmark")
-
-
-@pytest.mark.slow
-def test_learning_benchmark_sample(tmp_path: Path) -> None:
-    learning_traces = pytest.importorskip("learning_traces")
-    from spark_memory.eval.environment import env_python
-
-    if not learning_traces.DEFAULT_DATA.is_dir():
-        pytest.skip(f"no DS-1000 data at {learning_traces.DEFAULT_DATA}")
-    if not env_python(learning_traces.DEFAULT_ENV).is_file():
-        pytest.skip(f"no pinned DS-1000 environment at {learning_traces.DEFAULT_ENV}")
-    import bench_learning
-
-    args = ["--sample", "4", "--embedder", "hash", "--out", str(tmp_path)]
-    assert bench_learning.main(args) == 0
-    report = json.loads((tmp_path / "learning-sample-recommend.json").read_text("utf-8"))
-    assert report["origins"] == 4
-    assert report["traces"] > 0
-    assert set(report["after"]["newcomer"]) == {"Surface", "Semantic", "Difficult-Rewrite"}
-    assert report["before"]["newcomer"]["Surface"]["hit_at_3"] == 0.0  # nothing learned yet
-    assert report["curation"]["traces_in"] == report["traces"]

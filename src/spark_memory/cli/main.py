@@ -13,6 +13,7 @@ from spark_memory.cli.admin_cmd import export_cmd, import_cmd, migrate
 from spark_memory.cli.ask_cmd import ask
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
 from spark_memory.cli.eval_cmd import eval_group
+from spark_memory.cli.eval_learning_cmd import learning_cmd
 from spark_memory.cli.eval_retrieval_cmd import retrieval_cmd
 from spark_memory.cli.init_cmd import init
 from spark_memory.cli.kb_cmd import kb_group
@@ -143,6 +144,7 @@ def reembed(obj: CliContext, yes: bool) -> None:
 cli.add_command(ask)
 cli.add_command(kb_group)
 eval_group.add_command(retrieval_cmd)
+eval_group.add_command(learning_cmd)
 cli.add_command(eval_group)
 cli.add_command(migrate)
 cli.add_command(export_cmd)
