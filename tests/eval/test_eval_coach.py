@@ -119,9 +119,7 @@ def invoke(home: Path, server: OpenAIServer, out: Path, python: Path, *extra: st
 
 
 @pytest.fixture(scope="module")
-def pipeline(
-    tmp_path_factory: pytest.TempPathFactory, data_dir: Path, pinned_python: Path
-) -> Run:
+def pipeline(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, pinned_python: Path) -> Run:
     data = DS1000(data_dir)
     problems = select(data.problems(), problem_ids=PROBLEM_IDS)
     tmp = tmp_path_factory.mktemp("coach")

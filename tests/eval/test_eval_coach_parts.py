@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -139,8 +140,12 @@ def test_recommend_draws_on_the_document_types_asked_for(tmp_path: Path) -> None
 # --- the command -----------------------------------------------------------------------
 
 
-def run_cli(home: Path, base_url: str, out: Path, *extra: str, **env: str) -> Result:
+def run_cli(
+    home: Path, base_url: str, out: Path, *extra: str, python: str = sys.executable, **env: str
+) -> Result:
     args = ["--home", str(home), "eval", "coach", "--base-url", base_url, "--model", "m"]
+    # any interpreter passes the start-up check; tests that execute pass the pinned one
+    args += ["--python", python] if python else []
     args += ["--out", str(out), "--resamples", "200", *extra]
     return CliRunner().invoke(cli, args, env={"SPARK_EMBEDDER": "hash", **env})
 
@@ -198,6 +203,24 @@ def test_an_unset_key_variable_is_bad_input(tmp_path: Path, data_dir: Path) -> N
     assert "$NOPE_X is not set" in result.output
 
 
+def test_a_missing_execution_environment_stops_before_any_model_call(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    with OpenAIServer() as server:
+        result = run_cli(
+            tmp_path / "h",
+            server.base_url,
+            tmp_path / "o",
+            "--env",
+            str(tmp_path / "no-env"),
+            python="",
+        )
+        calls = len(server.chat_requests)
+    assert result.exit_code == 2
+    assert "spark eval setup" in result.output
+    assert calls == 0
+
+
 def test_an_unknown_condition_is_bad_input(tmp_path: Path, data_dir: Path) -> None:
     result = run_cli(tmp_path / "h", "http://127.0.0.1:1/v1", tmp_path / "o", "--conditions", "all")
     assert result.exit_code == 2
@@ -216,13 +239,12 @@ def test_one_failed_call_is_recorded_not_fatal(
             tmp_path / "h",
             server.base_url,
             out,
-            "--python",
-            str(pinned_python),
             "--workers",
             "1",
             "--conditions",
             "none,docs",
             *problem_args(*ALWAYS_RIGHT),
+            python=str(pinned_python),
         )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "coach.json").read_text())
@@ -256,14 +278,13 @@ def test_a_malformed_judge_reply_is_recorded_as_unscored(
             tmp_path / "h",
             server.base_url,
             out,
-            "--python",
-            str(pinned_python),
             "--conditions",
             "none,docs",
             "--judge",
             "--judge-model",
             "judge",
             *problem_args(ALWAYS_RIGHT[0]),
+            python=str(pinned_python),
         )
         judge_requests = [b for b in server.chat_requests if b["model"] == "judge"]
     assert result.exit_code == 0, result.output

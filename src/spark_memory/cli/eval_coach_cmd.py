@@ -19,7 +19,7 @@ from spark_memory.eval.coach_report import PIPELINE_TEST_BANNER, report_json, wr
 from spark_memory.eval.coach_run import CoachEval, CoachOptions, choose_problems
 from spark_memory.eval.coach_stats import DEFAULT_RESAMPLES
 from spark_memory.eval.ds1000 import LIBRARIES
-from spark_memory.eval.execution import DEFAULT_TIMEOUT, HarnessOptions
+from spark_memory.eval.execution import DEFAULT_TIMEOUT, HarnessOptions, check_python
 from spark_memory.eval.judge import Judge
 from spark_memory.eval.reporting import run_metadata
 from spark_memory.providers.llm import OpenAIChat
@@ -210,6 +210,7 @@ def coach_cmd(obj: CliContext, /, **opts: Any) -> None:
         timeout=opts["exec_timeout"],
         workers=opts["exec_workers"],
     )
+    check_python(harness.python)  # before any model call is paid for
     judge = _judge(opts) if opts["judge"] else None
     run = CoachEval(spark, chat, options, harness, judge)
     if opts["pipeline_test"]:
