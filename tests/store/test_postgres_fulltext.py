@@ -1,5 +1,7 @@
-"""The PostgreSQL lexical channel drops the query's very common words once ANALYZE
-has counted them (store/postgres/fulltext.py), and keeps them when nothing else is left.
+"""The PostgreSQL lexical channel (store/postgres/fulltext.py): it drops the query's very
+common words once ANALYZE has counted them, keeps them when nothing else is left, takes
+candidates from headings and from the rarest words of bodies, and takes every word
+before the first ANALYZE.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ from tests.conftest import PostgresDatabases, open_backend
 pytestmark = pytest.mark.usefixtures("postgres")
 
 
-def snippet(n: int, text: str) -> Snippet:
+def snippet(n: int, text: str, name: str = "") -> Snippet:
     return Snippet.build(
         library="numpy",
         version="1.26.4",
-        symbol=f"numpy.f{n}",
+        symbol=f"numpy.{name or f'f{n}'}",
         kind=SnippetKind.API,
-        title=f"f{n}",
+        title=name or f"f{n}",
         text=text,
     )
 
@@ -53,3 +55,25 @@ def test_words_in_most_rows_are_dropped_from_the_query(analysed: Store) -> None:
 
 def test_a_query_of_common_words_only_keeps_them(analysed: Store) -> None:
     assert len(set(search(analysed, "return array"))) == 31
+
+
+def test_a_heading_word_finds_the_api_it_names(analysed: Store) -> None:
+    # "argsort" is in the body of snippet 30 only; an API named so would come first.
+    named = snippet(31, "Sort the values.", name="argsort")
+    analysed.upsert_snippets([named], None, None)
+    assert search(analysed, "argsort an array")[:2] == [named.id, snippet(30, "").id]
+
+
+def test_before_analyze_every_word_of_a_long_query_counts(
+    postgres: PostgresDatabases, tmp_path: Path
+) -> None:
+    store = open_backend("postgres", tmp_path)
+    try:
+        target = snippet(0, "Broadcast the group sum back to each row.")
+        store.upsert_snippets([target, snippet(1, "Something else entirely.")], None, None)
+        # No statistics yet: the one matching word, last of many, still finds the row.
+        query = "keyerror while selecting columns from frames after merging broadcast"
+        assert search(store, query) == [target.id]
+    finally:
+        store.close()
+        postgres.drop(tmp_path)
