@@ -32,6 +32,9 @@ class CountingEmbedder:
         self.texts += texts
         return self.inner.embed(texts)
 
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        return self.inner.embed(texts)
+
 
 def snippet(
     symbol: str, text: str = "doc", library: str = "numpy", version: str = "1.26.4"

@@ -135,7 +135,7 @@ class RetrievalBench:
         baseline = frequent_baseline(targets.values())
         report = RetrievalReport(self.methods)
         queries = [p.prompt[:MAX_QUERY_CHARS] for p in problems]
-        vectors = self.spark.embedder.embed(queries)
+        vectors = self.spark.embedder.embed_queries(queries)
         for n, (problem, query) in enumerate(zip(problems, queries, strict=True)):
             target = targets[problem.problem_id]
             answers, seconds = self._answers(query, vectors[n])

@@ -23,3 +23,10 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Return an array of shape (len(texts), dim), each row of unit length."""
         ...
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        """Vectors for search queries, in the same space as ``embed``'s.
+
+        Never stored; a provider may trade exactness for speed here (MiniLM's int8).
+        """
+        ...

@@ -21,9 +21,15 @@ def make_embedder(settings: Settings) -> Embedder:
     """The embedder named by ``settings.embedder``; models load on first use."""
     name = settings.embedder
     if name == "minilm":
-        from spark_memory.providers.minilm import MiniLMEmbedder
+        from spark_memory.providers.minilm import PRECISIONS, MiniLMEmbedder
 
-        return MiniLMEmbedder(cache_dir=settings.home / "models")
+        precision = settings.query_precision
+        if precision not in PRECISIONS:
+            raise ConfigError(
+                f"unknown query precision {precision!r} (SPARK_QUERY_PRECISION);"
+                f" choose one of {PRECISIONS}"
+            )
+        return MiniLMEmbedder(cache_dir=settings.home / "models", query_precision=precision)
     if name == "openai":
         return _openai(settings)
     if name == "hash":

@@ -50,6 +50,9 @@ class HashEmbedder:
             out[row] = self._vector(text)
         return out
 
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        return self.embed(texts)
+
     def _vector(self, text: str) -> Vectors:
         vector = np.zeros(self._dim, dtype=np.float32)
         for feature, weight in _features(text):

@@ -43,6 +43,9 @@ DIM = 384
 
 Backend = Literal["auto", "onnx", "numpy"]
 _BACKENDS = ("auto", "onnx", "numpy")
+PRECISIONS = ("int8", "fp32")
+# Queries of at least this many word pieces take the int8 graph (see embed_queries).
+INT8_MIN_TOKENS = 64
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,10 @@ class MiniLMEmbedder:
     ``cache_dir`` holds the built ONNX graph (keyed by the weights' hash); without
     one the graph is rebuilt in memory at every start (~1 s). ``model_dir`` overrides
     the bundled model package, e.g. for a copy exported elsewhere.
+
+    ``embed`` (what is stored) always runs the exact fp32 graph. ``embed_queries`` runs
+    long queries through an int8 copy when ``query_precision`` is "int8" and ONNX is the
+    backend: twice as fast on long prompts, approximate (see minilm_int8).
     """
 
     def __init__(
@@ -73,9 +80,14 @@ class MiniLMEmbedder:
         model_dir: Path | None = None,
         batch_size: int = 32,
         threads: int = 2,
+        query_precision: str = "int8",
     ) -> None:
         if backend not in _BACKENDS:
             raise ConfigError(f"unknown MiniLM backend {backend!r}; choose one of {_BACKENDS}")
+        if query_precision not in PRECISIONS:
+            raise ConfigError(
+                f"unknown query precision {query_precision!r}; choose one of {PRECISIONS}"
+            )
         if batch_size < 1 or threads < 1:
             raise ConfigError("MiniLM batch_size and threads must be at least 1")
         if model_dir is None:
@@ -87,8 +99,10 @@ class MiniLMEmbedder:
         self._cache_dir = cache_dir
         self._batch_size = batch_size
         self._threads = threads
+        self._query_precision = query_precision
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
+        self._query_encoder: _Forward | None = None
 
     @property
     def model_name(self) -> str:
@@ -105,19 +119,53 @@ class MiniLMEmbedder:
 
     def load(self) -> None:
         """Load now rather than on the first ``embed()``, e.g. while a server starts."""
-        self._model()
+        self._query_forward(self._model())
+
+    @property
+    def query_precision(self) -> str:
+        """What ``embed_queries`` runs: "int8", or "fp32" (asked for, or numpy backend)."""
+        return self._query_precision if self._backend == "onnx" else "fp32"
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         _check_texts(texts)
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        if not texts:
-            return out
         model = self._model()
-        encodings = model.tokenizer.encode_batch(list(texts))
-        for batch in _length_batches([len(e.ids) for e in encodings], self._batch_size):
-            ids, mask = _pad([encodings[i].ids for i in batch])
-            out[batch] = normalise(model.encoder.forward(ids, mask))
+        encodings = model.tokenizer.encode_batch(list(texts)) if texts else []
+        return self._run(model.encoder, [e.ids for e in encodings])
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        _check_texts(texts)
+        model = self._model()
+        rows = [e.ids for e in model.tokenizer.encode_batch(list(texts))] if texts else []
+        long = [i for i, ids in enumerate(rows) if len(ids) >= INT8_MIN_TOKENS]
+        if not long or self.query_precision == "fp32":
+            return self._run(model.encoder, rows)
+        # Short queries cost a few ms exactly, and int8 errs most on them (cosine down
+        # to ~0.96 on two-word queries against ~0.99 on prompts), so only long ones
+        # take the int8 graph.
+        short = [i for i, ids in enumerate(rows) if len(ids) < INT8_MIN_TOKENS]
+        out = np.zeros((len(rows), DIM), dtype=np.float32)
+        out[long] = self._run(self._query_forward(model), [rows[i] for i in long])
+        if short:
+            out[short] = self._run(model.encoder, [rows[i] for i in short])
         return out
+
+    def _run(self, encoder: _Forward, rows: Sequence[Sequence[int]]) -> Vectors:
+        out = np.zeros((len(rows), DIM), dtype=np.float32)
+        for batch in _length_batches([len(r) for r in rows], self._batch_size):
+            ids, mask = _pad([rows[i] for i in batch])
+            out[batch] = normalise(encoder.forward(ids, mask))
+        return out
+
+    def _query_forward(self, model: _Loaded) -> _Forward:
+        if self.query_precision == "fp32":
+            return model.encoder
+        encoder = self._query_encoder
+        if encoder is None:
+            with self._lock:
+                if self._query_encoder is None:
+                    self._query_encoder = self._open_onnx(read_shape(self._model_dir), int8=True)
+                encoder = self._query_encoder
+        return encoder
 
     def _model(self) -> _Loaded:
         loaded = self._loaded
@@ -139,14 +187,23 @@ class MiniLMEmbedder:
             return _Loaded(tokenizer, NumpyBert(load_weights(self._model_dir, shape), shape))
         return _Loaded(tokenizer, self._open_onnx(shape))
 
-    def _open_onnx(self, shape: BertShape) -> _Forward:
-        from spark_memory.providers.minilm_onnx import build_model, open_cached
+    def _open_onnx(self, shape: BertShape, *, int8: bool = False) -> _Forward:
+        from spark_memory.providers.minilm_onnx import build_model, cached_model_name, open_cached
 
         def build() -> bytes:
             log.info("building the MiniLM ONNX graph from %s", self._model_dir)
             return build_model(load_weights(self._model_dir, shape), shape)
 
+        def build_int8() -> bytes:
+            from spark_memory.providers.minilm_int8 import quantize
+
+            log.info("quantising the MiniLM ONNX graph to int8 for queries")
+            cached = self._cache_dir / cached_model_name(digest) if self._cache_dir else None
+            return quantize(cached.read_bytes() if cached and cached.is_file() else build())
+
         digest = weights_sha256(self._model_dir / "model.safetensors", self._cache_dir)
+        if int8:
+            return open_cached(self._cache_dir, digest, build_int8, self._threads, variant="int8")
         return open_cached(self._cache_dir, digest, build, self._threads)
 
 

@@ -36,8 +36,9 @@ OPSET = 17
 IR_VERSION = 8  # readable by every onnxruntime >= 1.14
 
 
-def cached_model_name(weights_sha256: str) -> str:
-    return f"minilm-l6-{weights_sha256[:16]}-g{GRAPH_VERSION}.onnx"
+def cached_model_name(weights_sha256: str, variant: str = "") -> str:
+    suffix = f"-{variant}" if variant else ""
+    return f"minilm-l6-{weights_sha256[:16]}-g{GRAPH_VERSION}{suffix}.onnx"
 
 
 class _Graph:
@@ -219,7 +220,11 @@ def _open_session(model: Path | bytes, threads: int) -> Any:
 
 
 def open_cached(
-    cache_dir: Path | None, weights_sha256: str, build: Callable[[], bytes], threads: int
+    cache_dir: Path | None,
+    weights_sha256: str,
+    build: Callable[[], bytes],
+    threads: int,
+    variant: str = "",
 ) -> OnnxBert:
     """Open the cached graph for these weights, building (and caching) it if needed.
 
@@ -227,7 +232,7 @@ def open_cached(
     warm start never reads the safetensors file. A cache file that ONNX Runtime
     refuses (torn write on a full disk, another onnx version) is rebuilt once.
     """
-    path = cache_dir / cached_model_name(weights_sha256) if cache_dir else None
+    path = cache_dir / cached_model_name(weights_sha256, variant) if cache_dir else None
     if path is not None and path.is_file():
         try:
             return OnnxBert(path, threads)

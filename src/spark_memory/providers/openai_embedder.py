@@ -107,6 +107,9 @@ class OpenAIEmbedder:
         ]
         return np.concatenate(parts)
 
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        return self.embed(texts)
+
     def close(self) -> None:
         with self._lock:
             if self._client is not None:

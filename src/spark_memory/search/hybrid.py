@@ -50,7 +50,7 @@ class HybridSearch:
 
     def search(self, request: SearchRequest) -> list[SearchHit]:
         self.validate(request)
-        vector = self.embedder.embed([request.query])[0]
+        vector = self.embedder.embed_queries([request.query])[0]
         return self.search_with_vector(request, vector)
 
     def search_with_vector(self, request: SearchRequest, vector: Vectors) -> list[SearchHit]:

@@ -74,7 +74,7 @@ class SearchRetriever:
         # pool's threads (SQLite releases the GIL) while this thread embeds.
         wanted = frozenset(doc_types)
         lexical = [self._lexical_snippets(q.text, filters, principal, wanted) for q in queries]
-        vectors = self.embedder.embed([q.embed or q.text for q in queries])
+        vectors = self.embedder.embed_queries([q.embed or q.text for q in queries])
         names = self.symbols.current()
         channels = [
             self._channels(q.text, v, lex.result(), filters, principal, names, wanted)
