@@ -9,6 +9,10 @@ Gaussian noise (renormalised), so neighbours stay distinct and the vector index 
 realistic, clustered distribution. Queries are real DS-1000 problem prompts, embedded by
 the real model inside the timed call. Every figure is printed beside the same pipeline
 with exact brute-force numpy vector search, run in the same process.
+
+Query embedding is shown both ways: as search runs it (``embed_queries``: int8 for long
+prompts, see docs/embeddings.md) and exact fp32, with the top-10 overlap of the two
+query vectors' exact neighbours.
 """
 
 from __future__ import annotations
@@ -115,7 +119,7 @@ def run_size(
     spark = Spark(settings, store, embedder)
     spark.search(queries[0], k=10)  # loads/builds the index once, outside the timing
     hybrid = [timed(lambda q=q: spark.search(q, k=10)) for q in queries]
-    vecs = embedder.embed(queries)
+    vecs = embedder.embed_queries(queries)
     index = store._indexes[DocType.SNIPPET].current(store._read())
     assert index is not None
     ann = [timed(lambda v=v: index.search(v, 10)) for v in vecs]
@@ -131,7 +135,13 @@ def run_size(
         )
         for q in queries
     ]
-    embed = [timed(lambda q=q: embedder.embed([q])) for q in queries]
+    embed = [timed(lambda q=q: embedder.embed_queries([q])) for q in queries]
+    embed_fp32 = [timed(lambda q=q: embedder.embed([q])) for q in queries]
+    exact_vecs = embedder.embed(queries)
+    overlap = statistics.mean(
+        len(set(index._exact(a, 10, None)[0]) & set(index._exact(b, 10, None)[0])) / 10
+        for a, b in zip(vecs, exact_vecs, strict=True)
+    )
     store.close()
 
     exact_store = SqliteStore(db, ann_threshold=10**9)  # same pipeline, brute-force vectors
@@ -149,6 +159,8 @@ def run_size(
         "lexical_p50": statistics.median(lexical),
         "lexical_p99": percentile(lexical, 99),
         "embed_p50": statistics.median(embed),
+        "embed_fp32_p50": statistics.median(embed_fp32),
+        "query_overlap": overlap,
         "vector_recall_at_10": recall,
     }
 
@@ -172,7 +184,7 @@ def main() -> None:
     header = (
         f"{'size':>8} | {'hybrid p50':>10} {'p99':>7} | {'exact-vector hybrid p50':>23} {'p99':>7}"
         f" | {'ratio':>5} | {'ANN p50':>7} {'exact p50':>9} {'ratio':>6} | {'recall@10':>9}"
-        f" | {'bm25 p50':>8} {'p99':>6} | {'embed p50':>9}"
+        f" | {'bm25 p50':>8} {'p99':>6} | {'embed p50':>9} {'fp32':>7} {'overlap':>7}"
     )
     print(header)
     for size in args.sizes:
@@ -189,7 +201,7 @@ def main() -> None:
             f" | {r['hybrid_exact_p50'] / r['hybrid_p50']:>4.2f}x"
             f" | {r['ann_p50']:>5.2f}ms {r['exact_p50']:>7.2f}ms {r['exact_p50'] / r['ann_p50']:>5.1f}x"
             f" | {r['vector_recall_at_10']:>9.3f} | {r['lexical_p50']:>6.1f}ms {r['lexical_p99']:>4.0f}ms"
-            f" | {r['embed_p50']:>7.1f}ms"
+            f" | {r['embed_p50']:>7.1f}ms {r['embed_fp32_p50']:>5.1f}ms {r['query_overlap']:>7.3f}"
         )
 
 

@@ -166,6 +166,44 @@ def test_version_preference_serves_one_version(store: Store) -> None:
     assert ids == [new.id]  # no preference: newest
 
 
+def test_a_filter_gets_k_allowed_rows_however_far_down_they_rank(store: Store) -> None:
+    # 450 torch snippets say "tensor" twice and outrank the 30 numpy ones that say it
+    # once; filtered to numpy, every numpy match must still come back, best first.
+    torch = [
+        snippet(f"torch.op{n}", f"Tensor op {n}: tensor tensor.", "torch", "2.1.0")
+        for n in range(450)
+    ]
+    numpy = [
+        snippet(f"numpy.fn{n}", f"Function {n} of arrays, also for a tensor.", "numpy", "1.26.4")
+        for n in range(30)
+    ]
+    store.upsert_snippets([*torch, *numpy], unit_vectors(480), SPACE)
+    only_numpy = SearchFilters(libraries=("numpy",))
+    hits = store.lexical_search("tensor", DocType.SNIPPET, only_numpy, ALICE, 20)
+    assert len(hits) == 20
+    assert {h.id for h in hits} <= {s.id for s in numpy}
+    everything = store.lexical_search("tensor", DocType.SNIPPET, SearchFilters(), ALICE, 20)
+    assert {h.id for h in everything} <= {s.id for s in torch}
+
+
+def test_the_served_version_follows_writes_in_both_channels(store: Store) -> None:
+    old = [snippet(f"pandas.f{n}", f"Old frame helper {n}.", version="1.5.3") for n in range(40)]
+    new = [snippet(f"pandas.f{n}", f"New frame helper {n}.", version="2.2.0") for n in range(40)]
+    vectors = unit_vectors(80)
+    store.upsert_snippets([*old, *new], vectors, SPACE)
+    probe = vectors[3]  # old[3]'s own vector: only the served version may answer
+    first = store.vector_search(probe, DocType.SNIPPET, SearchFilters(), ALICE, 5)
+    assert {h.id for h in first} <= {s.id for s in new}
+    added = snippet("pandas.g", "Another new helper.", version="2.2.0")
+    store.upsert_snippets([added], probe.reshape(1, -1), SPACE)  # same filter, newer store
+    assert store.vector_search(probe, DocType.SNIPPET, SearchFilters(), ALICE, 5)[0].id == added.id
+    store.delete_snippets(library="pandas", version="2.2.0")
+    after = store.vector_search(probe, DocType.SNIPPET, SearchFilters(), ALICE, 5)
+    assert after[0].id == old[3].id
+    lexical = store.lexical_search("frame helper", DocType.SNIPPET, SearchFilters(), ALICE, 50)
+    assert {h.id for h in lexical} == {s.id for s in old}
+
+
 def test_refuses_vectors_of_another_space(store: Store) -> None:
     items = corpus()
     store.upsert_snippets(items[:1], unit_vectors(1), SPACE)

@@ -38,3 +38,9 @@ def test_informative_keeps_the_rarest_present_words() -> None:
         "transform",
     ]
     assert informative(["the", "groupby", "transform"], freq, 10_000, 1) == ["groupby"]
+
+
+def test_informative_keeps_common_words_when_there_is_nothing_else() -> None:
+    freq = {"tensor": 9_000, "torch": 9_500, "zebra": 0}
+    assert informative(["torch", "tensor", "zebra"], freq, 10_000, 5) == ["tensor", "torch"]
+    assert informative(["zebra"], freq, 10_000, 5) == []

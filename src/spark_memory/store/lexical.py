@@ -220,10 +220,13 @@ def informative(words: list[str], doc_freq: dict[str, int], total: int, keep: in
     """The ``keep`` rarest words that occur at all and in at most MAX_DF_SHARE of documents.
 
     A word in most documents adds little to BM25 but costs a long posting list; a word
-    in none costs nothing and adds nothing. Query order breaks ties.
+    in none costs nothing and adds nothing. When every word is that common (a short
+    query such as "tensor" on a PyTorch-heavy store) they are all kept: finding
+    something beats finding nothing. Query order breaks ties.
     """
     cap = max(_MIN_DF_CAP, int(total * MAX_DF_SHARE))
-    usable = [w for w in words if 0 < doc_freq.get(w, 0) <= cap]
+    present = [w for w in words if doc_freq.get(w, 0) > 0]
+    usable = [w for w in present if doc_freq[w] <= cap] or present
     return sorted(usable, key=lambda w: doc_freq[w])[:keep]
 
 

@@ -37,6 +37,12 @@ _BM25_SNIPPETS = "bm25(snippets_fts, 4.0, 2.0, 1.0)"
 _CANDIDATE_TERMS = 96
 _QUERY_TERMS = 24
 _DF_CACHE_SIZE = 200_000
+# Allowed-row sets kept per filter (one per org and filter shape in use; 8 bytes a row).
+_ALLOWED_CACHE_SIZE = 16
+# Matches ranked before a filter is applied (see _ranked_then_filtered).
+_PREFILTER_POOL = 400
+
+AllowedRows = np.ndarray[Any, np.dtype[np.int64]]
 _BM25_INSIGHTS = "bm25(insights_fts, 3.0, 3.0, 1.0, 1.0)"
 
 
@@ -63,6 +69,8 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
         }
         self._stats_cache: tuple[int, list[LibraryStat]] = (-1, [])
         self._df_cache: tuple[int, dict[str, int]] = (-1, {})
+        self._allowed_cache: dict[tuple[str, tuple[Any, ...]], tuple[int, AllowedRows]] = {}
+        self._allowed_lock = threading.Lock()
 
     # --- plumbing ------------------------------------------------------------------------
     def _read(self) -> sqlite3.Connection:
@@ -237,6 +245,9 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
             where, params = records.snippet_filter_sql(filters, self.library_stats())
             if where == "1":
                 return self._ranked_snippets(match, k)
+            found = self._ranked_then_filtered(match, where, params, k)
+            if found is not None:
+                return found
             sql = (
                 f"SELECT s.id, {_BM25_SNIPPETS} AS rank FROM snippets_fts"
                 " JOIN snippets s ON s.row = snippets_fts.rowid"
@@ -262,6 +273,41 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
         )
         ids = self._ids_for_rows(DocType.SNIPPET, [r for r, _ in top]) if top else {}
         hits = [(ids[r], -float(score)) for r, score in top if r in ids]
+        return [ChannelHit(id=i, rank=n, score=sc) for n, (i, sc) in enumerate(hits, 1)]
+
+    def _ranked_then_filtered(
+        self, match: str, where: str, params: Sequence[Any], k: int
+    ) -> list[ChannelHit] | None:
+        """The filtered top k from FTS5's unfiltered best few hundred, or None.
+
+        BM25 is the same with or without the filter (its statistics span the table), so
+        when the best ``_PREFILTER_POOL`` matches hold k allowed rows, or are all the
+        matches, their allowed rows in rank order are the exact answer — at the cost of
+        ranking inside FTS5 alone (half the time of joining every match first, measured
+        at 100k snippets with a version filter). Selective filters fall back (None).
+        """
+        pool = max(_PREFILTER_POOL, 4 * k)
+        top = self._query(
+            f"SELECT rowid, {_BM25_SNIPPETS} AS rank FROM snippets_fts"
+            " WHERE snippets_fts MATCH ? ORDER BY rank LIMIT ?",
+            [match, pool],
+        )
+        rows = [r for r, _ in top]
+        # CROSS JOIN fixes the loop order: the few hundred rows by key, then the filter;
+        # left free, the planner scanned the library/version index (10 ms at 100k).
+        kept = dict(
+            self._query(
+                f"WITH top(r) AS (VALUES {', '.join(['(?)'] * len(rows))})"
+                f" SELECT s.row, s.id FROM top CROSS JOIN snippets s ON s.row = top.r"
+                f" WHERE {where}",
+                [*rows, *params],
+            )
+            if rows
+            else []
+        )
+        hits = [(kept[r], -float(score)) for r, score in top if r in kept][:k]
+        if len(hits) < k and len(top) == pool:
+            return None
         return [ChannelHit(id=i, rank=n, score=sc) for n, (i, sc) in enumerate(hits, 1)]
 
     def _snippet_match(self, query: str) -> str:
@@ -305,7 +351,7 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
 
     def _allowed_rows(
         self, doc_type: DocType, filters: SearchFilters, principal: Principal
-    ) -> np.ndarray[Any, np.dtype[np.int64]] | None:
+    ) -> AllowedRows | None:
         if doc_type is DocType.SNIPPET:
             where, params = records.snippet_filter_sql(filters, self.library_stats())
             if where == "1":
@@ -314,8 +360,26 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
         else:
             where, params = records.insight_filter_sql(filters, principal)
             sql = f"SELECT i.row FROM insights i WHERE {where}"
+        return self._cached_rows(sql, params)
+
+    def _cached_rows(self, sql: str, params: Sequence[Any]) -> AllowedRows:
+        # Rebuilding the allowed set cost ~30 ms per search at 100k snippets (a version
+        # filter keeps most rows); it only changes when the store does, i.e. with seq.
+        seq = records.read_seq(self._read())
+        key = (sql, tuple(params))
+        with self._allowed_lock:
+            hit = self._allowed_cache.get(key)
+            if hit is not None and hit[0] == seq:
+                return hit[1]
         rows = self._query(sql, params)
-        return np.fromiter((r for (r,) in rows), dtype=np.int64, count=len(rows))
+        allowed = np.fromiter((r for (r,) in rows), dtype=np.int64, count=len(rows))
+        allowed.flags.writeable = False  # shared between searches
+        with self._allowed_lock:
+            self._allowed_cache.pop(key, None)
+            self._allowed_cache[key] = (seq, allowed)
+            while len(self._allowed_cache) > _ALLOWED_CACHE_SIZE:
+                del self._allowed_cache[next(iter(self._allowed_cache))]
+        return allowed
 
     def _ids_for_rows(self, doc_type: DocType, rows: Sequence[Any]) -> dict[int, str]:
         table = "snippets" if doc_type is DocType.SNIPPET else "insights"
