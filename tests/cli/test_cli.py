@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from spark_memory.cli.main import cli
+from spark_memory.cli.main import LAZY_COMMANDS, cli, load_command
 from spark_memory.config import Settings
 from spark_memory.errors import EmbeddingMismatch
 from spark_memory.models import Snippet, SnippetKind
@@ -78,8 +78,31 @@ def fingerprint(home: Path) -> tuple[int, list[str]]:
 def test_help_lists_the_commands() -> None:
     result = run("--help")
     assert result.exit_code == 0
-    for command in ("search", "stats", "reembed"):
-        assert command in result.output
+    for command in ("search", "stats", "reembed", *LAZY_COMMANDS):
+        assert f"\n  {command} " in result.output
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+def test_a_lazily_loaded_command_is_the_one_its_help_line_describes(name: str) -> None:
+    command = load_command(name)
+    assert command.name == name
+    assert LAZY_COMMANDS[name][1] == command.get_short_help_str(limit=10_000)
+    result = run(name, "--help")
+    assert result.exit_code == 0, result.output
+    assert f"Usage: cli {name}" in result.output  # CliRunner names the group "cli"
+
+
+def test_help_loads_none_of_the_heavy_modules() -> None:
+    # `spark --help` must start fast: the service, HTTP stack and harness stay unloaded.
+    code = (
+        "import sys; from click.testing import CliRunner;"
+        "from spark_memory.cli.main import cli;"
+        "assert CliRunner().invoke(cli, ['--help']).exit_code == 0;"
+        "print(' '.join(m for m in ('spark_memory.service', 'spark_memory.http.client',"
+        " 'spark_memory.eval.execution', 'fastapi', 'onnxruntime') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == ""
 
 
 def test_search_prints_readable_and_json_results(home: Path) -> None:

@@ -15,15 +15,16 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from spark_memory.config import Settings
-from spark_memory.http.client import SparkClient
-from spark_memory.http.sessions import local_session
-from spark_memory.http.verbs import SparkApi
-from spark_memory.service import Spark
+
+if TYPE_CHECKING:  # imported when first used: `spark --help` must start fast
+    from spark_memory.http.client import SparkClient
+    from spark_memory.http.verbs import SparkApi
+    from spark_memory.service import Spark
 
 API_KEY_ENV = "SPARK_API_KEY"
 
@@ -51,6 +52,8 @@ class CliContext:
                 "this command works on the local store only; run it without --server"
             )
         if self._spark is None:
+            from spark_memory.service import Spark
+
             self._spark = Spark.open(self.settings)
         return self._spark
 
@@ -62,6 +65,9 @@ class CliContext:
             key = os.environ.get(API_KEY_ENV, "").strip()
             if not key:
                 raise click.UsageError(f"--server needs an API key in ${API_KEY_ENV}")
+            from spark_memory.http.client import SparkClient
+            from spark_memory.http.sessions import local_session
+
             session = local_session(os.environ, Path.cwd())
             self._client = SparkClient(self.server, key, session=session)
         return self._client

@@ -21,6 +21,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
+from spark_memory.cli.eval_data import data_dir_option, load_data
 from spark_memory.config import Settings
 from spark_memory.errors import InvalidInput, NotFound, SparkError
 from spark_memory.eval import environment
@@ -42,16 +43,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 REFERENCE = "reference"
-# src/spark_memory/cli/eval_cmd.py -> the repository root is three levels above the package
-_REPO_ROOT = Path(__file__).resolve().parents[3]
-_DEFAULT_DATA_DIR = _REPO_ROOT.parent / "shared" / "data" / "ds1000"
-
-data_dir_option = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="SPARK_DS1000_DIR",
-    help="DS-1000 data [env SPARK_DS1000_DIR; default: <repo>/../shared/data/ds1000].",
-)
 
 
 class _BadInput(click.ClickException):
@@ -85,7 +76,7 @@ def _settings() -> Settings:
 
 @click.group("eval")
 def eval_group() -> None:
-    """Execute DS-1000 answers against the benchmark's tests."""
+    """Evaluate on DS-1000: execution harness, retrieval, learning, coaching."""
 
 
 # --- setup ---------------------------------------------------------------------------
@@ -241,15 +232,6 @@ def run_command(
     else:
         _print_summary(summarize(results), report["wall_time_s"])
     _echo_err(f"report: {path}")
-
-
-def load_data(data_dir: Path | None) -> DS1000:
-    folder = data_dir or _DEFAULT_DATA_DIR
-    if not folder.is_dir():
-        raise InvalidInput(
-            f"no DS-1000 data directory at {folder}; pass --data-dir or set SPARK_DS1000_DIR"
-        )
-    return DS1000(folder)
 
 
 def _tasks(data: DS1000, answers: str, problems: Sequence[Problem]) -> list[Task]:
@@ -410,10 +392,14 @@ def _cells(t: Tally) -> list[str]:
 
 __all__ = ["eval_group"]
 
-# Registered last: the command imports this module's helpers, which now exist.
+# Registered last: these commands import this module's helpers, which now exist.
 from spark_memory.cli.eval_coach_cmd import coach_cmd  # noqa: E402
+from spark_memory.cli.eval_learning_cmd import learning_cmd  # noqa: E402
+from spark_memory.cli.eval_retrieval_cmd import retrieval_cmd  # noqa: E402
 
 eval_group.add_command(coach_cmd)
+eval_group.add_command(retrieval_cmd)
+eval_group.add_command(learning_cmd)
 
 if __name__ == "__main__":  # python -m spark_memory.cli.eval_cmd, before the main CLI registers it
     eval_group()

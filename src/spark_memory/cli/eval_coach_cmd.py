@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from spark_memory.cli import eval_cmd
 from spark_memory.cli.context import CliContext, pass_ctx
+from spark_memory.cli.eval_data import data_dir_option, load_data
 from spark_memory.cli.progress import progress_bar
 from spark_memory.coach.models import Mode
 from spark_memory.eval import environment
@@ -46,8 +46,6 @@ def _api_key(variable: str | None, option: str) -> str:
     return key
 
 
-# --data-dir is spelled out rather than imported from eval_cmd: eval_cmd imports this
-# module to register it, and the type checker cannot type a decorator through the cycle.
 @click.command("coach")
 @click.option(
     "--base-url", required=True, help="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1."
@@ -162,12 +160,7 @@ def _api_key(variable: str | None, option: str) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Use this interpreter instead of the environment's.",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="SPARK_DS1000_DIR",
-    help="DS-1000 data [env SPARK_DS1000_DIR; default: <repo>/../shared/data/ds1000].",
-)
+@data_dir_option
 @click.option(
     "--out",
     "out_dir",
@@ -180,7 +173,7 @@ def _api_key(variable: str | None, option: str) -> str:
 def coach_cmd(obj: CliContext, /, **opts: Any) -> None:
     """Generate DS-1000 solutions with a model, without and with Spark's advice, execute
     them and compare pass@1 on the same problems (plus cost, and optionally a judge)."""
-    data = eval_cmd.load_data(opts["data_dir"])
+    data = load_data(opts["data_dir"])
     problems, left_out = choose_problems(
         data.problems(),
         libraries=opts["libraries"],

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from spark_memory.cli.context import CliContext, pass_ctx
-from spark_memory.cli.eval_cmd import data_dir_option, load_data
+from spark_memory.cli.eval_data import data_dir_option, load_data
 from spark_memory.eval import environment
 from spark_memory.eval.execution import DEFAULT_TIMEOUT, DEFAULT_WORKERS, HarnessOptions
 from spark_memory.eval.learning import SPLIT, LearningOptions, run_learning

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from spark_memory.cli.context import CliContext, pass_ctx
-from spark_memory.cli.eval_cmd import data_dir_option, load_data
+from spark_memory.cli.eval_data import data_dir_option, load_data
 from spark_memory.cli.progress import progress_bar
 from spark_memory.eval.reporting import run_metadata
 from spark_memory.eval.retrieval import RetrievalBench, choose_problems, write_report
@@ -53,6 +53,8 @@ def retrieval_cmd(
         seed=seed,
         sample=sample,
         embedder=spark.embedder.model_name,
+        # MiniLM embeds long queries in int8 unless SPARK_QUERY_PRECISION=fp32
+        query_precision=getattr(spark.embedder, "query_precision", "exact"),
         weights=vars(spark.settings.weights),
         knowledge_base=[vars(s) for s in stats.libraries],
         data_dir=str(data.data_dir),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,24 +10,106 @@ from typing import Any
 import click
 
 from spark_memory import __version__
-from spark_memory.cli.admin_cmd import export_cmd, import_cmd, migrate
-from spark_memory.cli.ask_cmd import ask
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
-from spark_memory.cli.eval_cmd import eval_group
-from spark_memory.cli.eval_learning_cmd import learning_cmd
-from spark_memory.cli.eval_retrieval_cmd import retrieval_cmd
-from spark_memory.cli.init_cmd import init
-from spark_memory.cli.kb_cmd import kb_group
-from spark_memory.cli.keys_cmd import keys_group
-from spark_memory.cli.learn_cmd import COMMANDS as LEARNING_COMMANDS
-from spark_memory.cli.run_cmd import run
-from spark_memory.cli.serve_cmd import mcp_cmd, serve
-from spark_memory.cli.worker_cmd import worker
 from spark_memory.errors import SparkError
+
+# Commands whose modules load only when the command runs: importing them all (the
+# service, HTTP client, evaluation harness) made `spark --help` take ~0.6 s. The
+# summaries are the commands' own (tests/cli/test_cli.py checks they match).
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "ask": ("ask_cmd:ask", "Advice before you write code, or when you hit an error."),
+    "audit": ("learn_cmd:audit", "Recent writes, most recent first."),
+    "curate": (
+        "learn_cmd:curate",
+        "Run one curation epoch now: traces and feedback in, curated insights out.",
+    ),
+    "epochs": ("learn_cmd:epochs", "The logs of recent curation epochs."),
+    "erase": (
+        "learn_cmd:erase",
+        "Delete all data of one agent or of the whole org (org admin).",
+    ),
+    "eval": (
+        "eval_cmd:eval_group",
+        "Evaluate on DS-1000: execution harness, retrieval, learning, coaching.",
+    ),
+    "export": (
+        "admin_cmd:export_cmd",
+        "Export every record of the store (or of one org) as JSON Lines.",
+    ),
+    "feedback": (
+        "learn_cmd:feedback",
+        "Vote on a snippet or insight; your latest vote is the one that counts.",
+    ),
+    "import": (
+        "admin_cmd:import_cmd",
+        "Import an export made by `spark export` (idempotent: importing twice changes nothing).",
+    ),
+    "init": (
+        "init_cmd:init",
+        "Set up AGENT to use Spark: its MCP entry and a rules block on when to call which tool.",
+    ),
+    "kb": ("kb_cmd:kb_group", "Build and inspect the documentation knowledge base."),
+    "keys": ("keys_cmd:keys_group", "Create and revoke API keys."),
+    "mcp": ("serve_cmd:mcp_cmd", "Serve MCP over stdio to one local agent (no keys needed)."),
+    "memory": ("learn_cmd:memory_group", "Write, read and extend insights."),
+    "migrate": (
+        "admin_cmd:migrate",
+        "Apply pending schema migrations to the configured store (SQLite or PostgreSQL).",
+    ),
+    "revert": (
+        "learn_cmd:revert",
+        "Undo your latest write on TARGET_ID (a trace, insight, or the insight you voted on).",
+    ),
+    "run": ("run_cmd:run", "Run a test or build COMMAND and record how it ended."),
+    "serve": (
+        "serve_cmd:serve",
+        "Serve the HTTP API and MCP (at /mcp) to agents that hold API keys.",
+    ),
+    "trace": (
+        "learn_cmd:trace_group",
+        "Record what an agent tried and what happened (private to your org).",
+    ),
+    "unmerge": (
+        "learn_cmd:unmerge",
+        "Undo your org's merges into INSIGHT_ID: the merged lessons become insights again.",
+    ),
+    "worker": ("worker_cmd:worker", "Run curation and re-embedding jobs queued in the store."),
+}
+
+
+def load_command(name: str) -> click.Command:
+    module, _, attr = LAZY_COMMANDS[name][0].partition(":")
+    command = getattr(importlib.import_module(f"spark_memory.cli.{module}"), attr)
+    assert isinstance(command, click.Command)
+    return command
 
 
 class SparkGroup(click.Group):
-    """Maps Spark's exception tree to a message on stderr and the error's exit code."""
+    """Maps Spark's exception tree to a message on stderr and the error's exit code.
+
+    Also loads the commands of ``LAZY_COMMANDS`` on first use.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            self.add_command(load_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in self.list_commands(ctx))
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY_COMMANDS and name not in self.commands:
+                stand_in = click.Command(name, help=LAZY_COMMANDS[name][1])
+                summary = stand_in.get_short_help_str(limit)
+            else:
+                summary = self.commands[name].get_short_help_str(limit)
+            rows.append((name, summary))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -139,25 +222,6 @@ def reembed(obj: CliContext, yes: bool) -> None:
     with progress_bar("re-embedding") as update:
         done = spark.reembed(update)
     click.echo(f"re-embedded {done} snippets with {spark.embedder.model_name}")
-
-
-cli.add_command(ask)
-cli.add_command(kb_group)
-eval_group.add_command(retrieval_cmd)
-eval_group.add_command(learning_cmd)
-cli.add_command(eval_group)
-cli.add_command(migrate)
-cli.add_command(export_cmd)
-cli.add_command(import_cmd)
-cli.add_command(serve)
-cli.add_command(mcp_cmd)
-cli.add_command(keys_group)
-cli.add_command(init)
-cli.add_command(run)
-cli.add_command(worker)
-
-for _command in LEARNING_COMMANDS:
-    cli.add_command(_command)
 
 
 def main() -> None:
