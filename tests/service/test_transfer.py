@@ -184,6 +184,15 @@ def test_sqlite_export_into_postgres_searches_the_same(
         report = import_store(target, opener(exported))
         assert report.counts["snippet"] == len(DOCS)
         assert report.counts["audit"] == 4
+        # The import analysed the tables: the lexical ranking reads word frequencies
+        # from the planner's statistics, which autovacuum would fill only later.
+        from spark_memory.store.postgres import PostgresStore
+
+        assert isinstance(target, PostgresStore)
+        analysed = target._db.query(
+            "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+        )
+        assert {"snippets", "insights"} <= {name for (name,) in analysed}
         # Same records, same vectors, byte for byte: an export of the copy is the export.
         assert body(export_text(target)) == body(exported)
         for who in (ALICE, BOB):

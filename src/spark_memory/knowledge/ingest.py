@@ -70,6 +70,8 @@ def ingest(
                 progress(done, total)
         if vanished:
             report.deleted += store.delete_snippets(library, version, ids=vanished).deleted
+    if report.written or report.deleted:
+        store.refresh_statistics()
     report.seconds = round(time.monotonic() - started, 3)
     return report
 

@@ -111,6 +111,7 @@ def import_store(
         if progress is not None and done % 200 == 0:
             progress(done, total)
     writer.finish()
+    store.refresh_statistics()
     if progress is not None:
         progress(total, total)
     return TransferReport(dict(writer.counts), dict(writer.skipped), writer.embedded)

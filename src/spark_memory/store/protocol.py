@@ -195,6 +195,14 @@ class Store(Protocol):
         """Problems found by the backend's own integrity check; empty when healthy."""
         ...
 
+    def refresh_statistics(self) -> None:
+        """After a bulk load (import, ingest): let the query planner see the new data.
+
+        PostgreSQL's lexical ranking reads word frequencies from the planner's statistics;
+        until ANALYZE runs every word counts as rare and searches rank every match.
+        """
+        ...
+
     # --- snippets ------------------------------------------------------------------
     def upsert_snippets(
         self, snippets: Sequence[Snippet], vectors: Vectors | None, space: EmbeddingSpace | None

@@ -87,6 +87,9 @@ class PostgresStore(RecordTables, ExperienceTables, JobTables):
     def check_integrity(self) -> list[str]:
         return self._db.read(problems)
 
+    def refresh_statistics(self) -> None:
+        self._db.write(lambda conn: conn.execute("ANALYZE snippets, insights"))
+
     # --- embedding space -----------------------------------------------------------------
     def embedding_space(self) -> EmbeddingSpace | None:
         return self._db.read(space.get_space)

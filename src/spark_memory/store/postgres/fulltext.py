@@ -44,6 +44,7 @@ HEAD_BUDGET = 0.02  # heading lexemes are taken while their row shares add up to
 RARE_WORDS = 4  # the rarest lexemes whose rows are candidates wherever they hold them
 RARE_DF = 0.005  # ... if each is in at most this share of rows
 POOL = 50  # candidates from each of the two searches
+MIN_ANALYSED_ROWS = 5_000  # below this the statistics are ignored (see ranked_sql)
 
 
 def query_words(query: str) -> str:
@@ -60,6 +61,9 @@ WITH stats AS (
         unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS c(lexeme, freq)
     WHERE s.schemaname = current_schema() AND s.tablename = '{table}'
       AND s.attname IN ('search', 'head') AND c.lexeme IS NOT NULL
+      -- a small table is ranked whole, as if never analysed: cheap, and its statistics
+      -- (a handful of rows) would call most words common
+      AND (SELECT r.reltuples FROM pg_class r WHERE r.oid = '{table}'::regclass) >= %s
 ), words AS (
     SELECT quote_literal(w.lexeme) AS word, w.positions[1] AS pos,
         coalesce(t.freq, 0) AS freq, coalesce(h.freq, 0) AS head_freq
@@ -99,7 +103,7 @@ def ranked_params(
 ) -> list[Any]:
     norm, w, pool = rows.RANK_NORMALISATION, list(weights), max(POOL, k)
     return [
-        *(words, MAX_DF, RARE_DF, RARE_WORDS, HEAD_BUDGET),
+        *(MIN_ANALYSED_ROWS, words, MAX_DF, RARE_DF, RARE_WORDS, HEAD_BUDGET),
         *(*where_params, w, norm, pool),
         *(*where_params, w, norm, pool),
         *(w, norm, k),

@@ -102,6 +102,11 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
         rows = self._query("PRAGMA integrity_check")
         return [r[0] for r in rows if r[0] != "ok"]
 
+    def refresh_statistics(self) -> None:
+        # The lexical channel needs no statistics here (FTS5 counts itself); the planner
+        # gains from fresh ones for the filtered joins.
+        self._write(lambda conn: conn.execute("PRAGMA optimize"))
+
     # --- embedding space -----------------------------------------------------------------
     def embedding_space(self) -> EmbeddingSpace | None:
         return records.get_space(self._read())
