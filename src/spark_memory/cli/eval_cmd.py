@@ -21,13 +21,18 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
-from spark_memory.cli.eval_data import data_dir_option, load_data
+from spark_memory.cli.eval_options import (
+    data_dir_option,
+    env_option,
+    load_data,
+    program_timeout_option,
+    python_option,
+)
 from spark_memory.config import Settings
 from spark_memory.errors import InvalidInput, NotFound, SparkError
 from spark_memory.eval import environment
 from spark_memory.eval.ds1000 import DS1000, LIBRARIES, Answer, Problem, load_answers, select
 from spark_memory.eval.execution import (
-    DEFAULT_TIMEOUT,
     DEFAULT_WORKERS,
     ExecutionResult,
     HarnessOptions,
@@ -162,25 +167,9 @@ def setup_command(
     show_default=True,
     help="Programs run at once.",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    help="Seconds per program.",
-)
-@click.option(
-    "--env",
-    "env_dir",
-    type=click.Path(path_type=Path),
-    envvar="SPARK_EVAL_ENV",
-    help="The pinned environment [env SPARK_EVAL_ENV; default: $SPARK_HOME/eval-env].",
-)
-@click.option(
-    "--python",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Use this interpreter instead of the environment's.",
-)
+@program_timeout_option
+@env_option
+@python_option
 @data_dir_option
 @click.option(
     "--out",

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from spark_memory.cli.context import CliContext, pass_ctx
-from spark_memory.cli.eval_data import data_dir_option, load_data
+from spark_memory.cli.eval_options import data_dir_option, env_option, load_data, python_option
 from spark_memory.cli.progress import progress_bar
 from spark_memory.coach.models import Mode
 from spark_memory.eval import environment
@@ -148,18 +148,8 @@ def _api_key(variable: str | None, option: str) -> str:
     show_default=True,
     help="Bootstrap resamples.",
 )
-@click.option(
-    "--env",
-    "env_dir",
-    type=click.Path(path_type=Path),
-    envvar="SPARK_EVAL_ENV",
-    help="The pinned environment [env SPARK_EVAL_ENV; default: $SPARK_HOME/eval-env].",
-)
-@click.option(
-    "--python",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Use this interpreter instead of the environment's.",
-)
+@env_option
+@python_option
 @data_dir_option
 @click.option(
     "--out",

@@ -8,9 +8,14 @@ from pathlib import Path
 import click
 
 from spark_memory.cli.context import CliContext, pass_ctx
-from spark_memory.cli.eval_data import data_dir_option, load_data
+from spark_memory.cli.eval_options import (
+    data_dir_option,
+    env_option,
+    load_data,
+    program_timeout_option,
+)
 from spark_memory.eval import environment
-from spark_memory.eval.execution import DEFAULT_TIMEOUT, DEFAULT_WORKERS, HarnessOptions
+from spark_memory.eval.execution import DEFAULT_WORKERS, HarnessOptions
 from spark_memory.eval.learning import SPLIT, LearningOptions, run_learning
 from spark_memory.eval.learning_measure import VIA
 from spark_memory.eval.learning_report import write_report
@@ -41,21 +46,9 @@ from spark_memory.providers.embedders import EMBEDDERS, make_embedder
     type=click.Choice(EMBEDDERS),
     help="Embedder of the temporary store [default: the configured one, MiniLM].",
 )
-@click.option(
-    "--env",
-    "env_dir",
-    type=click.Path(path_type=Path),
-    envvar="SPARK_EVAL_ENV",
-    help="The pinned environment [env SPARK_EVAL_ENV; default: $SPARK_HOME/eval-env].",
-)
+@env_option
 @click.option("--workers", type=click.IntRange(min=1), default=DEFAULT_WORKERS, show_default=True)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    help="Seconds per program.",
-)
+@program_timeout_option
 @click.option(
     "--cache",
     "cache_path",

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from spark_memory.cli.context import CliContext, pass_ctx
-from spark_memory.cli.eval_data import data_dir_option, load_data
+from spark_memory.cli.eval_options import data_dir_option, load_data
 from spark_memory.cli.progress import progress_bar
 from spark_memory.eval.reporting import run_metadata
 from spark_memory.eval.retrieval import RetrievalBench, choose_problems, write_report
