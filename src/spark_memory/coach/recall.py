@@ -30,6 +30,9 @@ OWNER_BONUS = 0.5
 PRIMARY_BONUS = 0.5
 RRF_K = 20.0  # smaller than search's 60: here the top of each focused list matters most
 CANDIDATES_PER_NAME = 2  # a bare method name may denote several classes' methods
+# A long prompt's OR of rare words matches some words of almost any lesson; only a lesson
+# ranked this high by words counts as found by them (see Coach._weigh_experience).
+LEXICAL_GATE_RANK = 3
 
 
 class Retriever(Protocol):
@@ -76,7 +79,7 @@ class Source:
     found_by: list[str] = field(default_factory=list)
     mention: ApiMention | None = None
     insight: Insight | None = None
-    lexical: bool = False  # some query matched it by words, not only by vector
+    lexical: bool = False  # among some query's best LEXICAL_GATE_RANK by words
     best_cosine: float = 0.0
 
     @property
@@ -179,7 +182,11 @@ def _credit(sources: dict[str, Source], hit: SearchHit, score: float, why: str) 
     source = sources.setdefault(hit.id, Source(hit=hit))
     source.score += score
     source.found_by.append(why)
-    source.lexical = source.lexical or "bm25" in hit.channels
+    bm25 = hit.channels.get("bm25")
+    lexical_rank = bm25.rank if bm25 is not None else None
+    source.lexical = source.lexical or (
+        lexical_rank is not None and lexical_rank <= LEXICAL_GATE_RANK
+    )
     vector = hit.channels.get("vector")
     if vector is not None and vector.score is not None:
         source.best_cosine = max(source.best_cosine, vector.score)
