@@ -54,6 +54,11 @@ def serve(
     settings = spark.settings
     if not no_kb and spark.kb_is_empty():
         first_run_kb(spark)
+    # The embedder loads lazily; the first agent should not wait for it (nor for the
+    # int8 query graph's one-off build, ~2 s).
+    load = getattr(spark.embedder, "load", None)
+    if callable(load):
+        load()
     interval = settings.curation_interval if curate_every is None else curate_every
     app = create_app(spark, ServeOptions(mcp=not no_mcp, curation_interval=interval))
     host, port = host or settings.host, settings.port if port is None else port
