@@ -8,7 +8,7 @@ rank and score per channel, so a result can explain itself.
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -49,15 +49,13 @@ class HybridSearch:
         self.store = store
         self.embedder = embedder
         self.weights = weights
-        self._executor: ThreadPoolExecutor | None = None  # made on first search
-        self._pool_lock = threading.Lock()
 
     def search(self, request: SearchRequest) -> list[SearchHit]:
         self.validate(request)
         # The query is embedded on another thread while the lexical channels run here:
         # both release the GIL (ONNX Runtime, SQLite/libpq), and on a long prompt each
         # takes ~15 ms at 100k snippets, so the wait is the longer one, not their sum.
-        pending = self._pool().submit(self.embedder.embed_queries, [request.query])
+        pending = _embed_pool().submit(self.embedder.embed_queries, [request.query])
         lexical = self._lexical(request)
         return self._fused(request, pending.result()[0], lexical)
 
@@ -108,12 +106,6 @@ class HybridSearch:
                 )
         return out
 
-    def _pool(self) -> ThreadPoolExecutor:
-        with self._pool_lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(2, thread_name_prefix="spark-embed")
-            return self._executor
-
     def _trust_channel(self, ids: set[str], principal: Principal) -> list[ChannelHit]:
         insights = self.store.get_insights(sorted(ids), principal)
         ranked = sorted(insights.values(), key=lambda i: -i.trust.lower_bound())
@@ -151,17 +143,25 @@ class HybridSearch:
         hits = []
         for doc_id, score, explain in fused:
             if doc_id in snippets:
-                hits.append(_snippet_hit(snippets[doc_id], score, explain))
+                hits.append(snippet_hit(snippets[doc_id], score, explain))
             elif doc_id in insights:
-                hits.append(_insight_hit(insights[doc_id], score, explain))
+                hits.append(insight_hit(insights[doc_id], score, explain))
         return hits
+
+
+@functools.cache
+def _embed_pool() -> ThreadPoolExecutor:
+    """One per process, made on first search: queries are embedded here."""
+    return ThreadPoolExecutor(2, thread_name_prefix="spark-embed")
 
 
 def _depth(request: SearchRequest) -> int:
     return max(_DEPTH, request.k * 2)
 
 
-def _snippet_hit(s: Snippet, score: float, explain: dict[str, ChannelScore]) -> SearchHit:
+def snippet_hit(
+    s: Snippet, score: float = 0.0, explain: dict[str, ChannelScore] | None = None
+) -> SearchHit:
     return SearchHit(
         id=s.id,
         doc_type=DocType.SNIPPET,
@@ -172,11 +172,11 @@ def _snippet_hit(s: Snippet, score: float, explain: dict[str, ChannelScore]) -> 
         kind=s.kind.value,
         text=s.text,
         score=score,
-        channels=explain,
+        channels=explain or {},
     )
 
 
-def _insight_hit(i: Insight, score: float, explain: dict[str, ChannelScore]) -> SearchHit:
+def insight_hit(i: Insight, score: float, explain: dict[str, ChannelScore]) -> SearchHit:
     libraries = i.libraries
     return SearchHit(
         id=i.id,

@@ -40,6 +40,7 @@ from spark_memory.models import (
 )
 from spark_memory.providers.embedder import Embedder
 from spark_memory.search.fusion import rrf
+from spark_memory.search.hybrid import insight_hit, snippet_hit
 from spark_memory.store.filters import pick_version
 from spark_memory.store.protocol import Store
 
@@ -295,36 +296,3 @@ def _build(batches: Iterable[list[Snippet]]) -> SymbolNames:
                 entry = _Entry(s.id, s.symbol, s.library, s.version, s.kind.value)
                 by_last.setdefault(s.symbol.rsplit(".", 1)[-1], []).append(entry)
     return SymbolNames(by_last, where, {lib: sorted(v) for lib, v in versions.items()})
-
-
-def snippet_hit(
-    s: Snippet, score: float = 0.0, explain: dict[str, ChannelScore] | None = None
-) -> SearchHit:
-    return SearchHit(
-        id=s.id,
-        doc_type=DocType.SNIPPET,
-        title=s.title,
-        library=s.library,
-        version=s.version,
-        symbol=s.symbol,
-        kind=s.kind.value,
-        text=s.text,
-        score=score,
-        channels=explain or {},
-    )
-
-
-def insight_hit(i: Insight, score: float, explain: dict[str, ChannelScore]) -> SearchHit:
-    libraries = i.libraries
-    return SearchHit(
-        id=i.id,
-        doc_type=DocType.INSIGHT,
-        title=i.title,
-        library=libraries[0] if libraries else "",
-        version="",
-        symbol="",
-        kind=i.kind.value,
-        text=i.content,
-        score=score,
-        channels=explain,
-    )
