@@ -271,14 +271,18 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
     def _ranked_snippets(self, match: str, k: int) -> list[ChannelHit]:
         # Unfiltered: rank inside FTS5 alone and join only the top k, instead of joining
         # every matching row to the snippets table before sorting.
-        top = self._query(
-            f"SELECT rowid, {_BM25_SNIPPETS} AS rank FROM snippets_fts"
-            " WHERE snippets_fts MATCH ? ORDER BY rank LIMIT ?",
-            [match, k],
-        )
+        top = self._fts_top(match, k)
         ids = self._ids_for_rows(DocType.SNIPPET, [r for r, _ in top]) if top else {}
         hits = [(ids[r], -float(score)) for r, score in top if r in ids]
         return [ChannelHit(id=i, rank=n, score=sc) for n, (i, sc) in enumerate(hits, 1)]
+
+    def _fts_top(self, match: str, limit: int) -> list[Any]:
+        """``(rowid, bm25)`` of the best ``limit`` snippet matches, ranked inside FTS5."""
+        return self._query(
+            f"SELECT rowid, {_BM25_SNIPPETS} AS rank FROM snippets_fts"
+            " WHERE snippets_fts MATCH ? ORDER BY rank LIMIT ?",
+            [match, limit],
+        )
 
     def _ranked_then_filtered(
         self, match: str, where: str, params: Sequence[Any], k: int
@@ -292,11 +296,7 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
         at 100k snippets with a version filter). Selective filters fall back (None).
         """
         pool = max(_PREFILTER_POOL, 4 * k)
-        top = self._query(
-            f"SELECT rowid, {_BM25_SNIPPETS} AS rank FROM snippets_fts"
-            " WHERE snippets_fts MATCH ? ORDER BY rank LIMIT ?",
-            [match, pool],
-        )
+        top = self._fts_top(match, pool)
         rows = [r for r, _ in top]
         # CROSS JOIN fixes the loop order: the few hundred rows by key, then the filter;
         # left free, the planner scanned the library/version index (10 ms at 100k).
