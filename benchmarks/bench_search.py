@@ -12,7 +12,7 @@ with exact brute-force numpy vector search, run in the same process.
 
 Query embedding is shown both ways: as search runs it (``embed_queries``: int8 for long
 prompts, see docs/embeddings.md) and exact fp32, with the top-10 overlap of the two
-query vectors' exact neighbours.
+query vectors' exact neighbours and their cosine (median / minimum).
 """
 
 from __future__ import annotations
@@ -161,6 +161,8 @@ def run_size(
         "embed_p50": statistics.median(embed),
         "embed_fp32_p50": statistics.median(embed_fp32),
         "query_overlap": overlap,
+        "query_cosine_p50": float(np.median((vecs * exact_vecs).sum(axis=1))),
+        "query_cosine_min": float((vecs * exact_vecs).sum(axis=1).min()),
         "vector_recall_at_10": recall,
     }
 
@@ -184,7 +186,7 @@ def main() -> None:
     header = (
         f"{'size':>8} | {'hybrid p50':>10} {'p99':>7} | {'exact-vector hybrid p50':>23} {'p99':>7}"
         f" | {'ratio':>5} | {'ANN p50':>7} {'exact p50':>9} {'ratio':>6} | {'recall@10':>9}"
-        f" | {'bm25 p50':>8} {'p99':>6} | {'embed p50':>9} {'fp32':>7} {'overlap':>7}"
+        f" | {'bm25 p50':>8} {'p99':>6} | {'embed p50':>9} {'fp32':>7} {'overlap':>7} {'cos p50/min':>11}"
     )
     print(header)
     for size in args.sizes:
@@ -202,6 +204,7 @@ def main() -> None:
             f" | {r['ann_p50']:>5.2f}ms {r['exact_p50']:>7.2f}ms {r['exact_p50'] / r['ann_p50']:>5.1f}x"
             f" | {r['vector_recall_at_10']:>9.3f} | {r['lexical_p50']:>6.1f}ms {r['lexical_p99']:>4.0f}ms"
             f" | {r['embed_p50']:>7.1f}ms {r['embed_fp32_p50']:>5.1f}ms {r['query_overlap']:>7.3f}"
+            f" {r['query_cosine_p50']:>5.3f}/{r['query_cosine_min']:.3f}"
         )
 
 
