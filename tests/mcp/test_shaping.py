@@ -46,3 +46,29 @@ def test_full_texts_share_the_budget_and_say_when_cut() -> None:
     assert len(text) < 1000 * 3 + 500
     assert "raise budget_tokens" in text
     assert out.missing == ["ins_gone"]
+
+
+def test_a_search_hit_carries_its_summary_and_the_lines_holding_the_query_words() -> None:
+    doc = SearchHit(
+        id="snp_argsort",
+        doc_type=DocType.SNIPPET,
+        title="argsort",
+        library="numpy",
+        version="1.26",
+        symbol="numpy.argsort",
+        kind="api",
+        text="numpy.argsort(a, axis=-1, kind=None)\n\nReturns the indices that would sort.\n\n"
+        "Parameters\n- a : array_like: Array to sort.\n- axis : int: Axis along which to sort.\n"
+        "- kind : str: Sorting algorithm.\n\nSee also: sort, lexsort",
+        score=1.0,
+    )
+    text, out = search_result([doc], budget_tokens=400, query="sort along an axis")
+    hit = out.hits[0]
+    assert (
+        hit.summary == "numpy.argsort(a, axis=-1, kind=None) Returns the indices that would sort."
+    )
+    assert "- axis : int: Axis along which to sort." in hit.key_lines
+    assert len(hit.key_lines) <= 3
+    assert "Sorting algorithm" not in " ".join(hit.key_lines)  # no query word in it
+    assert all(line in text for line in hit.key_lines)
+    assert out.note in text

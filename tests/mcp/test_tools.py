@@ -3,6 +3,8 @@ against `spark serve`, and stdio against a `spark mcp` subprocess (no keys)."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,3 +164,38 @@ def test_bad_calls_are_tool_errors_with_a_reason(played: Session, n: int) -> Non
     result = played.bad[n]
     assert result.is_error
     assert BAD_CALLS[n][2] in text(result)
+
+
+def what_an_agent_forwards(result: CallToolResult) -> str:
+    """Claude Code and Codex give the model the structured part *instead of* the text
+    when a result has both: this is all the model would read."""
+    if result.structured_content is None:
+        return text(result)
+    return json.dumps(result.structured_content, ensure_ascii=False)
+
+
+def test_recommends_structured_part_alone_carries_the_advice(played: Session) -> None:
+    result = played.results["recommend"]
+    seen = what_an_agent_forwards(result)
+    guidance = re.sub(r" (\[\d+\])+$", "", text(result).split("\n\n")[0])
+    assert len(guidance) > 20
+    assert guidance in seen
+    assert "pandas.Series.value_counts" in text(result)
+    assert "pandas.Series.value_counts" in seen
+    sources = data(result)["sources"]
+    assert sources
+    assert all(s["id"] and s["title"] and s["reason"] for s in sources)
+    assert [s["id"] for s in sources] == data(result)["cited_ids"]
+
+
+def test_searchs_structured_part_alone_carries_each_hits_summary(played: Session) -> None:
+    seen = what_an_agent_forwards(played.results["search"])
+    assert "numpy.argsort" in seen
+    assert "Returns the indices that would sort an array." in seen
+    assert "get_memory" in seen
+
+
+def test_get_memorys_structured_part_alone_carries_the_full_text(played: Session) -> None:
+    seen = what_an_agent_forwards(played.results["get_memory"])
+    assert "transform('sum') to keep the shape" in seen
+    assert "ins_missing" in seen

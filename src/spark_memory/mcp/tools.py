@@ -178,7 +178,7 @@ class SparkTools:
     ) -> SearchOut:
         seat = self.seat_for(ctx)
         hits = self._run("search", lambda: seat.api.search(query, libraries=libraries or (), k=k))
-        text, out = shaping.search_result(hits, budget_tokens)
+        text, out = shaping.search_result(hits, budget_tokens, query)
         seat.note([h.id for h in out.hits])
         return _result(text, out)
 
