@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -76,6 +77,9 @@ class Snippet(_Model):
     embed_text: str = ""
     source: str = ""  # module path, file path or URL the text came from
     content_hash: str = ""
+    # Canonical API names a guide section or example teaches (its reference links,
+    # reST roles and the calls in its code), so a hit can cite and count for them.
+    apis: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -90,6 +94,7 @@ class Snippet(_Model):
         embed_text: str = "",
         source: str = "",
         part: str = "",
+        apis: Sequence[str] = (),
     ) -> Snippet:
         """Make a snippet with its deterministic id and content hash."""
         return cls(
@@ -102,8 +107,14 @@ class Snippet(_Model):
             text=text,
             embed_text=embed_text or f"{title}\n{text[:600]}",
             source=source,
-            content_hash=content_hash(title, text, embed_text, source),
+            # apis join the hash only when present, so snippets without any keep theirs
+            content_hash=content_hash(title, text, embed_text, source, *_apis_part(apis)),
+            apis=tuple(apis),
         )
+
+
+def _apis_part(apis: Sequence[str]) -> tuple[str, ...]:
+    return ("apis:" + " ".join(apis),) if apis else ()
 
 
 # --- tenancy ------------------------------------------------------------------------

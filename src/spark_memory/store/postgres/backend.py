@@ -7,6 +7,7 @@ process that another replica could make stale.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -37,19 +38,21 @@ _TABLES = {DocType.SNIPPET: "snippets", DocType.INSIGHT: "insights"}
 
 _UPSERT_SNIPPETS = f"""
 INSERT INTO snippets (id, library, version, symbol, kind, title, text, embed_text, source,
-                      content_hash, embedding, search)
+                      content_hash, embedding, search, apis)
 SELECT r.id, r.library, r.version, r.symbol, r.kind, r.title, r.text, r.embed_text, r.source,
-       r.content_hash, r.embedding, {rows.tsvector_sql("ABC", ["r.w_symbol", "r.w_title", "r.w_text"])}
+       r.content_hash, r.embedding, {rows.tsvector_sql("ABC", ["r.w_symbol", "r.w_title", "r.w_text"])},
+       r.apis::jsonb
 FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-            %s::text[], %s::text[], %s::text[], %s::vector[], %s::text[], %s::text[], %s::text[])
+            %s::text[], %s::text[], %s::text[], %s::vector[], %s::text[], %s::text[], %s::text[],
+            %s::text[])
      AS r(id, library, version, symbol, kind, title, text, embed_text, source, content_hash,
-          embedding, w_symbol, w_title, w_text)
+          embedding, w_symbol, w_title, w_text, apis)
 ON CONFLICT (id) DO UPDATE SET
     library = EXCLUDED.library, version = EXCLUDED.version, symbol = EXCLUDED.symbol,
     kind = EXCLUDED.kind, title = EXCLUDED.title, text = EXCLUDED.text,
     embed_text = EXCLUDED.embed_text, source = EXCLUDED.source,
     content_hash = EXCLUDED.content_hash, embedding = EXCLUDED.embedding,
-    search = EXCLUDED.search
+    search = EXCLUDED.search, apis = EXCLUDED.apis
 """
 
 _INSIGHT_SEARCH = rows.tsvector_sql("AACC", ["%s", "%s", "%s", "%s"])
@@ -319,6 +322,7 @@ def _snippet_columns(items: list[tuple[Snippet, Vectors | None]]) -> list[list[A
         [t[0] for t in texts],
         [t[1] for t in texts],
         [t[2] for t in texts],
+        [json.dumps(list(s.apis)) for s, _ in items],
     ]
 
 

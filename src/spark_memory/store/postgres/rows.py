@@ -12,7 +12,7 @@ from spark_memory.store import lexical
 from spark_memory.store.protocol import LibraryStat
 
 SNIPPET_COLUMNS = (
-    "id, library, version, symbol, kind, title, text, embed_text, source, content_hash"
+    "id, library, version, symbol, kind, title, text, embed_text, source, content_hash, apis"
 )
 _SNIPPET_KEYS = SNIPPET_COLUMNS.split(", ")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -444,7 +445,8 @@ def _upsert_snippet(conn: sqlite3.Connection, s: Snippet, vector: Vectors | None
     if found is None:
         cur = conn.execute(
             "INSERT INTO snippets (id, library, version, symbol, kind, title, text, embed_text,"
-            " source, content_hash, embedding, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " source, content_hash, embedding, seq, apis)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 s.id,
                 s.library,
@@ -458,6 +460,7 @@ def _upsert_snippet(conn: sqlite3.Connection, s: Snippet, vector: Vectors | None
                 s.content_hash,
                 emb,
                 seq,
+                json.dumps(list(s.apis)),
             ),
         )
         _index_snippet(conn, int(cur.lastrowid or 0), s)
@@ -467,7 +470,8 @@ def _upsert_snippet(conn: sqlite3.Connection, s: Snippet, vector: Vectors | None
         return "unchanged"
     conn.execute(
         "UPDATE snippets SET library = ?, version = ?, symbol = ?, kind = ?, title = ?, text = ?,"
-        " embed_text = ?, source = ?, content_hash = ?, embedding = ?, seq = ? WHERE row = ?",
+        " embed_text = ?, source = ?, content_hash = ?, embedding = ?, seq = ?, apis = ?"
+        " WHERE row = ?",
         (
             s.library,
             s.version,
@@ -480,6 +484,7 @@ def _upsert_snippet(conn: sqlite3.Connection, s: Snippet, vector: Vectors | None
             s.content_hash,
             emb,
             seq,
+            json.dumps(list(s.apis)),
             row,
         ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -15,13 +16,15 @@ from spark_memory.store.filters import pick_version as pick_version  # re-export
 from spark_memory.store.protocol import EmbeddingSpace, LibraryStat
 
 SNIPPET_COLUMNS = (
-    "id, library, version, symbol, kind, title, text, embed_text, source, content_hash"
+    "id, library, version, symbol, kind, title, text, embed_text, source, content_hash, apis"
 )
 
 
 def snippet_from_row(row: Sequence[Any]) -> Snippet:
     keys = SNIPPET_COLUMNS.split(", ")
-    return Snippet.model_validate(dict(zip(keys, row, strict=True)))
+    fields = dict(zip(keys, row, strict=True))
+    fields["apis"] = json.loads(fields["apis"])  # a JSON list in a TEXT column
+    return Snippet.model_validate(fields)
 
 
 def insight_from_body(body: str) -> Insight:

@@ -1,0 +1,3 @@
+-- The API names a guide section or example teaches (list of canonical dotted names),
+-- so a guide hit can cite and count for the APIs it shows.
+ALTER TABLE snippets ADD COLUMN apis jsonb NOT NULL DEFAULT '[]'::jsonb;
