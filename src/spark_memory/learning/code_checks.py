@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from spark_memory.learning import pyparse
+
 
 @dataclass(frozen=True)
 class CodeFinding:
@@ -113,11 +115,13 @@ LINE_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 
 def check_code(code: str) -> list[CodeFinding]:
     """Unsafe calls in ``code``: on its syntax tree if it parses, else line by line."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
+    tree = pyparse.parse(code)
+    if tree is None:
         return check_lines(code)
-    return list(_tree_findings(tree, code.splitlines())) + _shell_lines(code)
+    try:
+        return list(_tree_findings(tree, code)) + _shell_lines(code)
+    except RecursionError:  # a tree too deep to walk is read as text
+        return check_lines(code)
 
 
 def check_lines(code: str) -> list[CodeFinding]:
@@ -146,8 +150,9 @@ def _shell_lines(code: str) -> list[CodeFinding]:
     ]
 
 
-def _tree_findings(tree: ast.AST, lines: list[str]) -> Iterator[CodeFinding]:
-    tainted = _tainted_names(tree)
+def _tree_findings(tree: ast.AST, code: str) -> Iterator[CodeFinding]:
+    lines = code.splitlines()
+    tainted = _tainted_names(tree, lines)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             yield from _call_findings(node, lines, tainted)
@@ -155,11 +160,12 @@ def _tree_findings(tree: ast.AST, lines: list[str]) -> Iterator[CodeFinding]:
             yield from _tls_attribute(node, lines)
 
 
-def _tainted_names(tree: ast.AST) -> set[str]:
+def _tainted_names(tree: ast.AST, lines: list[str]) -> set[str]:
     """Names bound to data from outside the program (a download, a request, input())."""
     tainted: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and _UNTRUSTED.search(ast.unparse(node.value)):
+        value = pyparse.source_of(node.value, lines) if isinstance(node, ast.Assign) else ""
+        if isinstance(node, ast.Assign) and _UNTRUSTED.search(value):
             tainted.update(
                 n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)
             )
@@ -178,10 +184,12 @@ def _call_findings(call: ast.Call, lines: list[str], tainted: set[str]) -> Itera
     if _shell_call(owner, name, call):
         reason = "runs a shell command built from variable input"
         yield CodeFinding("shell-with-input", reason, *line)
-    if (owner, name) in _DESERIALISERS and _untrusted_argument(call, tainted):
+    if (owner, name) in _DESERIALISERS and _untrusted_argument(call, lines, tainted):
         reason = f"{owner}.{name} on data from outside the program can run arbitrary code"
         yield CodeFinding("untrusted-deserialisation", reason, *line)
-    if owner == "yaml" and (name == "unsafe_load" or (name == "load" and not _safe_loader(call))):
+    if owner == "yaml" and (
+        name == "unsafe_load" or (name == "load" and not _safe_loader(call, lines))
+    ):
         reason = "loads YAML with a loader that can build arbitrary objects"
         yield CodeFinding("unsafe-yaml-load", reason, *line)
 
@@ -240,18 +248,18 @@ def _constant_is(node: ast.expr, value: bool) -> bool:
     return isinstance(node, ast.Constant) and node.value is value
 
 
-def _safe_loader(call: ast.Call) -> bool:
+def _safe_loader(call: ast.Call, lines: list[str]) -> bool:
     for keyword in call.keywords:
         if keyword.arg == "Loader":
-            return "Safe" in ast.unparse(keyword.value)
-    return len(call.args) > 1 and "Safe" in ast.unparse(call.args[1])
+            return "Safe" in pyparse.source_of(keyword.value, lines)
+    return len(call.args) > 1 and "Safe" in pyparse.source_of(call.args[1], lines)
 
 
-def _untrusted_argument(call: ast.Call, tainted: set[str]) -> bool:
+def _untrusted_argument(call: ast.Call, lines: list[str], tainted: set[str]) -> bool:
     if _keyword_is(call, "weights_only", True):
         return False
     for arg in call.args:
-        if _UNTRUSTED.search(ast.unparse(arg)):
+        if _UNTRUSTED.search(pyparse.source_of(arg, lines)):
             return True
         if any(isinstance(n, ast.Name) and n.id in tainted for n in ast.walk(arg)):
             return True

@@ -15,6 +15,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from spark_memory.learning import pyparse
+
 # Conventional aliases -> the library's import name (as in snippets' `library`).
 ALIASES = {
     "pd": "pandas",
@@ -52,11 +54,11 @@ _CODE_START = re.compile(r"^\s*(?:[\w.\[\]'\"]+\s*=|import |from |def |class |>>
 
 def api_names(code: str) -> list[str]:
     """Distinct called APIs in order of first use; module calls qualified by library."""
-    try:
-        tree = ast.parse(code)
+    tree = pyparse.parse(code)
+    if tree is not None:
         calls = list(_calls_from_tree(tree))
         local = _defined_names(tree)
-    except (SyntaxError, ValueError):
+    else:
         calls = [(owner or "", name) for owner, name in _CALL.findall(code)]
         local = set(re.findall(r"\bdef\s+(\w+)", code))
     seen: dict[str, None] = {}

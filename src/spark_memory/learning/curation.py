@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from spark_memory.errors import ProviderError
+from spark_memory.errors import ProviderError, StoreError
 from spark_memory.learning import promotion
 from spark_memory.learning.admission import Context, admit, insight_text
 from spark_memory.learning.clustering import Cluster, cluster_traces, failed, trace_text
@@ -95,7 +95,14 @@ class Curator:
         ctx.log.count("clusters", len(clusters))
         touched: set[str] = set()
         for cluster in clusters:
-            touched |= self._curate_cluster(ctx, cluster.traces(traces), cluster)
+            members = cluster.traces(traces)
+            try:
+                touched |= self._curate_cluster(ctx, members, cluster)
+            except StoreError:
+                raise  # the store cannot work: every later cluster would fail the same way
+            except Exception as exc:  # noqa: BLE001 -- one poisoned cluster, not every org's epoch
+                why = f"cannot be reviewed: {type(exc).__name__}: {str(exc)[:200]}"
+                self._close(ctx, members, TraceState.REJECTED, why)
         return touched
 
     def _curate_cluster(self, ctx: Context, members: list[Trace], cluster: Cluster) -> set[str]:
