@@ -9,12 +9,15 @@ machine and needs no keys: it acts as the local user (or as the owner of
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
+from types import FrameType
 
 import click
 
 from spark_memory.cli.context import API_KEY_ENV, CliContext, pass_ctx
 from spark_memory.cli.progress import progress_bar
+from spark_memory.http.address import published
 from spark_memory.models import LOCAL_PRINCIPAL, Principal
 from spark_memory.service import Spark
 from spark_memory.service.knowledge import DEFAULT_LIBRARIES
@@ -62,10 +65,29 @@ def serve(
     interval = settings.curation_interval if curate_every is None else curate_every
     app = create_app(spark, ServeOptions(mcp=not no_mcp, curation_interval=interval))
     host, port = host or settings.host, settings.port if port is None else port
-    click.echo(f"Spark serving on http://{host}:{port} (MCP at /mcp, docs at /docs)", err=True)
-    click.echo("Agents need a key: spark keys create --org ORG --agent NAME", err=True)
     configure_logging(log_level)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+    # Bound and listening before anything else: a caller that connects now waits in the
+    # backlog instead of being refused, and `--port 0` learns its port for server.json.
+    sock = config.bind_socket()
+    sock.listen(config.backlog)
+    url = _url(host, int(sock.getsockname()[1]))
+    click.echo(f"Spark serving on {url} (MCP at /mcp, docs at /docs)", err=True)
+    click.echo("Agents need a key: spark keys create --org ORG --agent NAME", err=True)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; as an exception it lets
+    # server.json be removed on the way out.
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    with published(settings.home, url):
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def _exit_quietly(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def first_run_kb(spark: Spark) -> None:

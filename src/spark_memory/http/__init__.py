@@ -8,6 +8,7 @@
     metrics.py      Prometheus counters       logs.py    structured request logs
     sessions.py     what was served to an agent session; `spark run` outcomes
     client.py       SparkClient: the typed Python client over httpx
+    address.py      $SPARK_HOME/server.json: where a running `spark serve` answers
 
 Importing this package imports nothing else: the client must not drag in FastAPI.
 """
