@@ -51,7 +51,7 @@ class ModelPeer:
         peer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 try:
@@ -68,7 +68,7 @@ class ModelPeer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 payload = b'{"data": []}'
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -76,7 +76,7 @@ class ModelPeer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 self.send_response(200)
                 self.end_headers()
 
