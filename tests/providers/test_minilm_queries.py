@@ -30,7 +30,12 @@ def test_long_queries_take_the_int8_graph_close_to_the_exact_vectors(
     assert fast.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
     cosines = (fast * exact).sum(axis=1)
-    assert cosines.min() > 0.98
+    # Measured worst cosine over these prompts: 0.992 (onnxruntime 1.32.0, AVX-512 VNNI
+    # Xeon, one query per call). Batched, it was 0.984 here and 0.977 on a fresh machine
+    # with another CPU (int8 kernels differ by instruction set), so the bound leaves
+    # that measured spread below the worst figure rather than hoping for 0.98.
+    assert cosines.min() > 0.97
+    assert np.median(cosines) > 0.99
     assert cosines.max() < 0.99999  # it is the int8 graph, not the fp32 one again
 
 
@@ -42,6 +47,16 @@ def test_short_queries_stay_exact_even_beside_long_ones(
     mixed = onnx_minilm.embed_queries([short[0], long[0], *short[1:], long[1]])
     exact = onnx_minilm.embed(short)
     np.testing.assert_allclose(mixed[[0, 2, 3, 4, 5]], exact, atol=2e-5)
+
+
+def test_a_long_query_gets_the_same_vector_whatever_it_is_asked_with(
+    onnx_minilm: MiniLMEmbedder, varied_texts: list[str]
+) -> None:
+    # int8 activations are scaled per call: batch-mates must not change a query's vector.
+    long = [t for t in varied_texts if _pieces(onnx_minilm, t) >= INT8_MIN_TOKENS]
+    alone = onnx_minilm.embed_queries([long[0]])
+    together = onnx_minilm.embed_queries([long[0], *long[1:4], varied_texts[0]])
+    np.testing.assert_array_equal(together[0], alone[0])
 
 
 def _pieces(embedder: MiniLMEmbedder, text: str) -> int:

@@ -144,7 +144,13 @@ class MiniLMEmbedder:
         # take the int8 graph.
         short = [i for i, ids in enumerate(rows) if len(ids) < INT8_MIN_TOKENS]
         out = np.zeros((len(rows), DIM), dtype=np.float32)
-        out[long] = self._run(self._query_forward(model), [rows[i] for i in long])
+        # One int8 query per call: activations are quantised with one scale per call, so
+        # in a batch a query's vector would depend on its batch-mates (and on their
+        # padding). Alone, a query always gets the same vector; it is also closer to the
+        # exact one (worst cosine on the test prompts 0.992 alone vs 0.984 batched).
+        encoder = self._query_forward(model)
+        for i in long:
+            out[i] = self._run(encoder, [rows[i]])[0]
         if short:
             out[short] = self._run(model.encoder, [rows[i] for i in short])
         return out
