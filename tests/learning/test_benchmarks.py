@@ -28,3 +28,18 @@ def test_poisoning_benchmark_reduced(tmp_path: Path) -> None:
     assert one_org["harmful_written"] == 24
     assert one_org["harmful_seen_by_other_orgs"] == 0  # one org never reaches others
     assert (tmp_path / "poisoning.md").read_text("utf-8").startswith("# Poisoning benchmark")
+
+
+@pytest.mark.slow
+def test_secret_benchmark_reduced(tmp_path: Path) -> None:
+    import bench_secrets
+
+    code = bench_secrets.main(
+        ["--per-format", "2", "--clean-lines", "3000", "--out", str(tmp_path)]
+    )
+    assert code == 0
+    report = json.loads((tmp_path / "secrets.json").read_text("utf-8"))
+    assert report["recall"]["formats"] >= 30
+    assert report["recall"]["spark"]["recall"] >= 0.98
+    assert report["false_alarms"]["lines"] == 3000
+    assert (tmp_path / "secrets.md").read_text("utf-8").startswith("# Secret screening")

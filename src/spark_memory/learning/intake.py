@@ -12,6 +12,7 @@ Ids are derived from content, so sending the same thing twice stores it once.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -46,6 +47,8 @@ M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", bound=Enum)
 MAX_ENVIRONMENT = 200
 _ENV = "environment."
+# A distribution name (PEP 508), with extras; anything else is not shown in a field name.
+_PACKAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}(?:\[[A-Za-z0-9,._-]*\])?")
 MAX_COMMENT_CHARS = 4_000
 
 
@@ -92,16 +95,29 @@ def trace_fields(
     error: str,
     correction: str,
     environment: Mapping[str, str],
+    model: str = "",
+    served_ids: Sequence[str] = (),
 ) -> dict[str, str]:
-    """The text fields of a trace to screen; environment entries as ``environment.<pkg>``."""
+    """Every text field of a trace, to screen: the model and served ids too, and the
+    environment's package names (field ``environment``, one a line) and versions (fields
+    ``environment.<pkg>``, or ``environment.#<n>`` when the name itself holds a secret,
+    so that a finding's field name never repeats the secret)."""
+    env = _environment(environment)
     fields = {
         "task": task,
         "code": code,
         "test_output": test_output,
         "error": error,
         "correction": correction,
+        "model": model,
+        "served_ids": "\n".join(_served(served_ids)),
+        "environment": "\n".join(env),
     }
-    return fields | {_ENV + k: v for k, v in _environment(environment).items()}
+    scanner = default_scanner()
+    for n, (package, version) in enumerate(env.items()):
+        name = package if _PACKAGE.fullmatch(package) and not scanner.scan(package) else f"#{n}"
+        fields[_ENV + name] = version
+    return fields
 
 
 def build_trace(
@@ -109,14 +125,15 @@ def build_trace(
     screened: Screened,
     *,
     outcome: Outcome | str,
-    model: str,
-    served_ids: Sequence[str],
 ) -> Trace:
     f = screened.fields
     if not f["task"].strip():
         raise InvalidInput("a trace needs a task: what the agent was asked to do")
-    env = {k[len(_ENV) :]: v for k, v in f.items() if k.startswith(_ENV)}
-    served = _served(served_ids)
+    versions = [v for k, v in f.items() if k.startswith(_ENV)]
+    names = f["environment"].split("\n") if versions else []
+    env = dict(zip(names, versions, strict=True))
+    served = f["served_ids"].split("\n") if f["served_ids"] else []
+    model = f["model"]
     texts = [f[k] for k in ("task", "code", "test_output", "error", "correction")]
     env_json = json.dumps(env, sort_keys=True)
     parts = [principal.org_id, principal.agent_id, *texts, str(outcome), env_json, model, *served]
@@ -266,6 +283,8 @@ def _environment(environment: Mapping[str, str]) -> dict[str, str]:
             raise InvalidInput("environment maps package names to version strings")
         if len(package) > 100 or len(version) > 100:
             raise InvalidInput(f"environment entry {package[:40]!r} is too long")
+        if any(c in package for c in "\r\n"):
+            raise InvalidInput("environment package names are one line each")
         out[package.strip()] = version.strip()
     return out
 
@@ -273,7 +292,7 @@ def _environment(environment: Mapping[str, str]) -> dict[str, str]:
 def _served(ids: Sequence[str]) -> list[str]:
     if len(ids) > MAX_K:
         raise PayloadTooLarge(f"served_ids lists {len(ids)} ids; the limit is {MAX_K}")
-    if any(not isinstance(i, str) or len(i) > MAX_TITLE_CHARS for i in ids):
+    if any(not isinstance(i, str) or len(i) > MAX_TITLE_CHARS or "\n" in i for i in ids):
         raise InvalidInput("served_ids must be ids as returned by search or recommend")
     return list(dict.fromkeys(ids))
 

@@ -189,6 +189,74 @@ RULES: tuple[Rule, ...] = (
         ("-----begin",),
     ),
     _rule(
+        "spark-api-key",
+        "Spark API key",
+        r"\b(spk_[A-Za-z0-9_-]{40})(?![A-Za-z0-9_-])",
+        ("spk_",),
+        3.0,
+    ),
+    _rule(
+        "bearer-token",
+        "bearer token",
+        r"\bbearer\s+([A-Za-z0-9._~+/=-]{16,2000})" + _END,
+        ("bearer",),
+        3.0,
+        allow=r"(?i)^(?:[a-z]+(?:[_-][a-z]+)*|.*(?:example|sample|dummy|placeholder|your|token_here"
+        r"|xxxx).*)$",
+        ignore_case=True,
+    ),
+    _rule(
+        "authorization-basic",
+        "HTTP basic credentials",
+        r"authorization['\"]?\s*[:=]\s*['\"]?basic\s+([A-Za-z0-9+/]{8,}={0,2})" + _END,
+        ("authorization",),
+        2.5,
+        ignore_case=True,
+    ),
+    _rule(
+        # An environment variable set in a shell (`export PGPASSWORD=hunter2`,
+        # `DB_PASS=x ./run`): short and unquoted, which the generic rule lets pass.
+        "shell-password-variable",
+        "password in a shell variable",
+        r"(?:^|[\s;&|(]|\bexport\s+|\bset\s+)[A-Z0-9_]*(?:PASSWORD|PASSWD|PASS|SECRET"
+        r"|TOKEN|API_?KEY|ACCESS_KEY|AUTH_KEY|PRIVATE_KEY)(?:_[A-Z0-9_]*)?="
+        r"(?:'([^'\s]{3,200})'|\"([^\"\s$`]{3,200})\"|([^\s'\"$`;&|<>(){}\[\]]{3,200}))"
+        r"(?=[\s;&|)]|$)",
+        ("pass", "secret", "token", "key", "auth"),
+        allow=r"(?i)^(?:\d+|true|false|none|null|yes|no|on|off|\*+|x+|changeme|password|secret"
+        r"|redacted|.*(?:example|placeholder|dummy|your[_-]).*|[\w.]*\.[a-z_]\w*|\$.*|%.*%)$",
+    ),
+    _rule(
+        "mysql-password-option",
+        "password on a MySQL command line",
+        r"\bmysql(?:dump|admin|import|check|sh|slap)?\b[^\n|;&]{0,200}?\s-p['\"]?([^\s'\"]{2,200})",
+        ("mysql",),
+        allow=r"^\$.*",
+    ),
+    _rule(
+        "password-option",
+        "password on a command line",
+        r"(?:--password|--passwd|--pass|--db-password|--token|--api-key|--secret)[= ]['\"]?"
+        r"([^\s'\"$<>{}]{3,200})" + _END,
+        ("--pass", "--token", "--api-key", "--secret", "--db-password"),
+        allow=r"(?i)^(?:-.*|\*+|x+|changeme|password|secret|token|.*(?:example|placeholder|your"
+        r"|dummy).*)$",
+    ),
+    _rule(
+        "sshpass-password",
+        "password given to sshpass",
+        r"\bsshpass\s+-p\s*['\"]?([^\s'\"]{2,200})",
+        ("sshpass",),
+        allow=r"^\$.*",
+    ),
+    _rule(
+        "curl-user-password",
+        "password given to curl -u",
+        r"\bcurl\b[^\n|;&]{0,300}?\s(?:-u|--user)\s*['\"]?[^:\s'\"]+:([^\s'\"@]{3,200})",
+        ("curl",),
+        allow=r"^\$.*",
+    ),
+    _rule(
         "jwt",
         "JSON Web Token",
         r"\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9/\\_-]{17,}\.(?:[a-zA-Z0-9/\\_-]{10,}={0,2})?)" + _END,

@@ -66,8 +66,29 @@ _PLUGINS = (
     TelegramBotTokenDetector,
     TwilioKeyDetector,
 )
-# Lines longer than this are data dumps; scanning them costs more than it finds.
-_MAX_LINE = 4_000
+# Words (lower case) without which a plugin's patterns cannot match. KeywordDetector's
+# list is its DENYLIST reduced to stems; it is the slowest plugin by far.
+_PLUGIN_CUES: dict[type, tuple[str, ...]] = {
+    KeywordDetector: ("key", "pass", "pwd", "secret", "contras"),
+    ArtifactoryDetector: ("akc", "ap"),
+    MailchimpDetector: ("-us",),
+    TwilioKeyDetector: ("ac", "sk"),
+}
+# Long lines (minified JSON, logs) are scanned whole, in overlapping windows so that the
+# cost stays linear and a token across a window edge is still seen whole by one window.
+_WINDOW = 4_000
+_OVERLAP = 1_000
+# A key block is one secret from its BEGIN line to its END line: every line of the body
+# is key material. A block cut off before its END runs to the end of the text. Escaped
+# newlines (a key inside a JSON string) keep it on one line, which the same pattern covers.
+_KEY_BLOCKS = (
+    re.compile(
+        r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----.*?"
+        r"(?:-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|\Z)",
+        re.DOTALL,
+    ),
+    re.compile(r"PuTTY-User-Key-File-\d+:.*?(?:Private-MAC:\s*[0-9a-fA-F]+|\Z)", re.DOTALL),
+)
 _PLACEHOLDER = re.compile(
     r"(?i)^(?:x{3,}|\*{3,}|\.{3,}|<[^>]*>|\{[^}]*\}|\$\{?[\w.]+\}?|%\(\w+\)s"
     r"|(?:your|my|the)[_-]?\w*|.*(?:example|placeholder|dummy|redacted|changeme).*)$"
@@ -97,17 +118,29 @@ class SecretScanner:
 
     def scan(self, text: str, field: str = "text") -> list[Finding]:
         found: dict[tuple[int, int], Finding] = {}
+        for block in _key_blocks(text):
+            line = text.count("\n", 0, block.start()) + 1
+            span = (block.start(), block.end())
+            found[span] = Finding("private key", "spark:key-block", field, line, *span)
         offset = 0
         for number, line in enumerate(text.splitlines(keepends=True), 1):
             if len(line.strip()) < 8:  # nothing that short is a credential
                 offset += len(line)
                 continue
-            for kind, detector, start, end in self._scan_line(line[:_MAX_LINE]):
+            for kind, detector, start, end in self._scan_long_line(line):
                 span = (offset + start, offset + end)
                 if not any(_overlaps(span, other) for other in found):
                     found[span] = Finding(kind, detector, field, number, *span)
             offset += len(line)
         return sorted(found.values(), key=lambda f: f.start)
+
+    def _scan_long_line(self, line: str) -> Iterator[tuple[str, str, int, int]]:
+        if len(line) <= _WINDOW:
+            yield from self._scan_line(line)
+            return
+        for at in range(0, len(line) - _OVERLAP, _WINDOW - _OVERLAP):
+            for kind, detector, start, end in self._scan_line(line[at : at + _WINDOW]):
+                yield kind, detector, at + start, at + end
 
     def scan_fields(self, fields: Mapping[str, str]) -> list[Finding]:
         return [f for name, text in fields.items() if text for f in self.scan(text, name)]
@@ -118,11 +151,20 @@ class SecretScanner:
             if any(k in lower for k in rule.keywords):
                 yield from _rule_matches(rule, line)
         for plugin in self._plugins:
+            cue = _PLUGIN_CUES.get(type(plugin))
+            if cue is not None and not any(word in lower for word in cue):
+                continue  # the plugin's patterns cannot match: skip its (slow) regexes
             for value in _plugin_values(plugin, line):
-                if _plausible(value, line):
+                if _plausible(value, line, keyword=isinstance(plugin, KeywordDetector)):
                     start = line.find(value)
                     if start >= 0:
                         yield plugin.secret_type, "detect-secrets", start, start + len(value)
+
+
+def _key_blocks(text: str) -> Iterator[re.Match[str]]:
+    if "-----BEGIN" in text or "PuTTY-User-Key-File" in text:
+        for pattern in _KEY_BLOCKS:
+            yield from pattern.finditer(text)
 
 
 def _rule_matches(rule: Rule, line: str) -> Iterator[tuple[str, str, int, int]]:
@@ -141,7 +183,7 @@ def _plugin_values(plugin: Any, line: str) -> set[str]:
     return {v for v in plugin.analyze_string(line) if isinstance(v, str) and v}
 
 
-def _plausible(value: str, line: str) -> bool:
+def _plausible(value: str, line: str, *, keyword: bool = True) -> bool:
     """detect-secrets' own heuristics, plus placeholders people write in examples."""
     value = value.strip("'\"`")
     if len(value) < 6 or _PLACEHOLDER.match(value):
@@ -151,7 +193,8 @@ def _plausible(value: str, line: str) -> bool:
         or heuristic.is_potential_uuid(value)
         or heuristic.is_templated_secret(value)
         or heuristic.is_prefixed_with_dollar_sign(value)
-        or _indirect(value, line)
+        # a value found by its name, not its format, may be a call's argument: a reference
+        or (keyword and _indirect(value, line))
     )
 
 

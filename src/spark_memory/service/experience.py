@@ -143,11 +143,11 @@ class Experience(ServiceBase):
             error=error,
             correction=correction,
             environment=environment or {},
+            model=model,
+            served_ids=served_ids,
         )
         screened = screen(fields, secrets or self.learning_policy.secrets, "trace")
-        trace = build_trace(
-            principal, screened, outcome=outcome, model=model, served_ids=served_ids
-        )
+        trace = build_trace(principal, screened, outcome=outcome)
         inserted = self.store.add_trace(trace).inserted == 1
         if inserted:
             self._audit(principal, "trace.record", trace.id, detail(outcome=trace.outcome.value))
