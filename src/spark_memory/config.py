@@ -64,10 +64,18 @@ class Settings:
     job_lease: float = 60.0
     worker_poll: float = 2.0
     test_job_delay: float = 0.0
+    # `spark kb ingest --guides known`: folders holding doc trees named
+    # <library>-<version> (numpy-1.26.4/), os.pathsep-separated; $SPARK_HOME/guides too.
+    guide_dirs: str = ""
 
     @property
     def db_path(self) -> Path:
         return self.home / "spark.db"
+
+    @property
+    def guide_folders(self) -> list[Path]:
+        extra = [Path(p).expanduser() for p in self.guide_dirs.split(os.pathsep) if p]
+        return [self.home / "guides", *extra]
 
     @property
     def llm_configured(self) -> bool:
@@ -115,6 +123,7 @@ _ENV = {
     "SPARK_JOB_LEASE": ("job_lease", float),
     "SPARK_WORKER_POLL": ("worker_poll", float),
     "SPARK_TEST_JOB_DELAY": ("test_job_delay", float),
+    "SPARK_GUIDE_DIRS": ("guide_dirs", str),
 }
 
 _WEIGHT_ENV = {

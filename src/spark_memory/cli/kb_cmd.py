@@ -24,12 +24,16 @@ def kb_group() -> None:
     help="Harvest the libraries of this interpreter's environment (e.g. a venv's bin/python).",
 )
 @click.option(
+    "--guides",
     "--docs",
-    type=click.Path(exists=True, path_type=Path),
-    help="Ingest a doc tree (Markdown, reST, Sphinx HTML, llms.txt) instead; needs --library.",
+    "guides",
+    metavar="SOURCE",
+    help="Ingest how-to docs instead: a folder (Sphinx HTML, reST, Markdown, gallery "
+    "scripts), debian:PACKAGE (python-pandas-doc), git+URL@TAG, or `known` for every "
+    "known source on this machine (of LIBRARIES, if named).",
 )
-@click.option("--library", help="Library the --docs tree documents.")
-@click.option("--doc-version", default="", help="Version the --docs tree documents.")
+@click.option("--library", help="Library the --guides source documents (import name).")
+@click.option("--doc-version", default="", help="Version the --guides source documents.")
 @click.option("--base-url", default="", help="Prefix that turns doc paths into citable URLs.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine summary.")
 @pass_ctx
@@ -37,7 +41,7 @@ def ingest_cmd(
     obj: CliContext,
     libraries: tuple[str, ...],
     python: Path | None,
-    docs: Path | None,
+    guides: str | None,
     library: str | None,
     doc_version: str,
     base_url: str,
@@ -46,23 +50,58 @@ def ingest_cmd(
     """Harvest LIBRARIES (default: numpy pandas scipy sklearn matplotlib) into the KB.
 
     Re-running is incremental: unchanged snippets are not re-embedded, and snippets
-    that vanished from a library version are removed.
+    that vanished from a library version are removed. Docstrings and guides of one
+    library version are kept apart: ingesting one never removes the other.
     """
     spark = obj.local
-    if docs is not None:
-        if not library:
-            raise click.UsageError("--docs needs --library")
-        with progress_bar(f"ingesting {docs.name}", quiet=as_json) as update:
-            result = spark.kb_ingest_docs(
-                docs, library=library, version=doc_version, base_url=base_url, progress=update
-            )
+    if library is not None and guides is None:
+        raise click.UsageError("--library names the library of a --guides source")
+    if guides == "known":
+        results = _ingest_known(obj, libraries, as_json)
+    elif guides is not None:
+        if libraries:
+            raise click.UsageError("name the library of a --guides source with --library")
+        with progress_bar(f"ingesting {guides}", quiet=as_json) as update:
+            results = [
+                spark.kb_ingest_guides(
+                    guides,
+                    library=library or "",
+                    version=doc_version,
+                    base_url=base_url,
+                    progress=update,
+                )
+            ]
     else:
         names = libraries or DEFAULT_LIBRARIES
+        if libraries:  # named ones must exist; the default set skips what is not installed
+            spark.kb_missing_libraries(libraries, python)
         if not as_json:
             click.echo(f"harvesting {' '.join(names)} ...", err=True)
         with progress_bar("embedding", quiet=as_json) as update:
-            result = spark.kb_ingest_libraries(names, python=python, progress=update)
-    _report(result, as_json)
+            results = [spark.kb_ingest_libraries(names, python=python, progress=update)]
+    if as_json:
+        emit_json(results[0].as_dict() if len(results) == 1 else [r.as_dict() for r in results])
+        return
+    for result in results:
+        _report(result, as_json)
+
+
+def _ingest_known(
+    obj: CliContext, libraries: tuple[str, ...], as_json: bool
+) -> list[KbIngestResult]:
+    spark = obj.local
+    sources = spark.kb_known_guides(libraries)
+    if not sources:
+        raise click.UsageError(
+            "no known guide source on this machine (install python-pandas-doc, "
+            "python-scipy-doc or python-sklearn-doc, or put <library>-<version> folders "
+            "in $SPARK_HOME/guides or SPARK_GUIDE_DIRS)"
+        )
+    results = []
+    for spec in sources:
+        with progress_bar(f"ingesting {spec}", quiet=as_json) as update:
+            results.append(spark.kb_ingest_guides(spec, progress=update))
+    return results
 
 
 def _report(result: KbIngestResult, as_json: bool) -> None:
@@ -71,6 +110,12 @@ def _report(result: KbIngestResult, as_json: bool) -> None:
         return
     if result.harvest is not None:
         click.echo(result.harvest.render())
+    for g in result.guides:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(g.by_kind.items()))
+        click.echo(
+            f"{g.library} {g.version} guides from {g.source}: {g.files} pages, {g.snippets} "
+            f"sections ({kinds}), {g.with_apis} naming {g.apis} distinct APIs"
+        )
     r = result.ingest
     click.echo(
         f"ingested {r.seen} snippets: {r.inserted} new, {r.updated} updated, "

@@ -11,8 +11,12 @@ Formats, by file name: ``.md``/``.markdown`` (YAML/TOML front matter dropped, it
 adornment, literal and code-block directives as code, toctree/comments dropped),
 ``.html``/``.htm`` (Sphinx output: main content from ``[role=main]``, ``div.body``,
 ``main`` or ``article``; navigation, sidebars, header links and scripts stripped),
-``llms.txt`` (link lists kept as "name: description (url)") and ``llms-full.txt``
-(Markdown).
+``llms.txt`` (link lists kept as "name: description (url)"), ``llms-full.txt``
+(Markdown) and sphinx-gallery scripts (format ``gallery``, chosen by the caller:
+``guides.py`` tells them from other ``.py`` files).
+
+Each snippet carries the APIs its section teaches (``apis.section_apis``), resolved
+against a ``SymbolTable`` of the knowledge base when one is given.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spark_memory.errors import InvalidInput
+from spark_memory.knowledge.apis import SymbolTable, section_apis
 from spark_memory.knowledge.markup import FORMATS, Block, front_title, parse_blocks
 from spark_memory.models import Snippet, SnippetKind
 
@@ -33,12 +38,14 @@ __all__ = [
     "doc_format",
     "doc_snippets",
     "harvest_tree",
+    "is_doc_section",
     "parse_blocks",
     "sections",
 ]
 
 MAX_CHARS = 3000
 EMBED_BODY_CHARS = 300
+EMBED_APIS = 6  # API names the embed text ends with
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class Section:
     path: tuple[str, ...]  # heading path, outermost first
     text: str
     part: int = 0  # > 0 when a long section was split
+    blocks: tuple[Block, ...] = ()  # what the text was made of (code, references)
 
     @property
     def title(self) -> str:
@@ -98,15 +106,18 @@ def doc_snippets(
     fmt: str | None = None,
     doc_id: str | None = None,
     max_chars: int = MAX_CHARS,
+    kind: SnippetKind = SnippetKind.GUIDE,
+    table: SymbolTable | None = None,
 ) -> list[Snippet]:
     """Guide snippets of one document; ``doc_id`` (default: ``source`` without suffix)
-    prefixes each snippet's symbol, e.g. ``user_guide/groupby#aggregation``."""
+    prefixes each snippet's symbol, e.g. ``user_guide/groupby#aggregation``. Every
+    such symbol holds a ``#``, which no API name does (``is_doc_section``)."""
     fmt = fmt or doc_format(source)
     if fmt is None:
         raise InvalidInput(
             f"cannot tell the format of {source!r}; pass fmt= one of {', '.join(FORMATS)}"
         )
-    doc = doc_id or re.sub(r"(\.rst)?\.(txt|md|markdown|rst|html?)$", "", source)
+    doc = doc_id or _doc_id(source)
     blocks = parse_blocks(text, fmt)
     titled = any(b.kind == "heading" and b.level == 1 for b in blocks)
     # A document without a title of its own is named by its front matter or file name.
@@ -114,9 +125,23 @@ def doc_snippets(
     found = sections(blocks, root=root, max_chars=max_chars)
     anchors = _unique_anchors(found)
     return [
-        _snippet(s, a, library=library, version=version, source=source, doc=doc)
+        _snippet(
+            s,
+            a,
+            library=library,
+            version=version,
+            source=source,
+            doc=doc,
+            kind=kind,
+            apis=section_apis(s.blocks, library=library, table=table),
+        )
         for s, a in zip(found, anchors, strict=True)
     ]
+
+
+def is_doc_section(snippet: Snippet) -> bool:
+    """A snippet cut from a document (``doc#anchor``), not one of an API symbol."""
+    return "#" in snippet.symbol
 
 
 def harvest_tree(
@@ -161,19 +186,26 @@ def _emit(stack: list[tuple[int, str]], body: list[Block], max_chars: int) -> li
     if not path or not any(b.text.strip() for b in body):
         return []
     parts = list(_split(body, max_chars))
-    return [Section(path, text, i + 1 if len(parts) > 1 else 0) for i, text in enumerate(parts)]
+    return [
+        Section(path, text, i + 1 if len(parts) > 1 else 0, blocks)
+        for i, (text, blocks) in enumerate(parts)
+    ]
 
 
-def _split(body: list[Block], max_chars: int) -> Iterator[str]:
-    """Join blocks into texts of at most ``max_chars``, cutting between blocks."""
+def _split(body: list[Block], max_chars: int) -> Iterator[tuple[str, tuple[Block, ...]]]:
+    """Join blocks into texts of at most ``max_chars``, cutting between blocks; each
+    text with the blocks it holds."""
     current = ""
-    for piece in (p for b in body for p in _pieces(b, max_chars)):
-        if current and len(current) + len(piece) + 2 > max_chars:
-            yield current
-            current = ""
-        current = f"{current}\n\n{piece}" if current else piece
+    held: tuple[Block, ...] = ()
+    for block in body:
+        for piece in _pieces(block, max_chars) if block.text.strip() else ():
+            if current and len(current) + len(piece) + 2 > max_chars:
+                yield current, held
+                current, held = "", ()
+            current = f"{current}\n\n{piece}" if current else piece
+        held = (*held, block)
     if current:
-        yield current
+        yield current, held
 
 
 def _pieces(block: Block, max_chars: int) -> Iterator[str]:
@@ -203,20 +235,36 @@ def _unique_anchors(found: list[Section]) -> list[str]:
 
 
 def _snippet(
-    s: Section, anchor: str, *, library: str, version: str, source: str, doc: str
+    s: Section,
+    anchor: str,
+    *,
+    library: str,
+    version: str,
+    source: str,
+    doc: str,
+    kind: SnippetKind,
+    apis: list[str],
 ) -> Snippet:
     title = s.title if not s.part else f"{s.title} ({s.part})"
     prose = " ".join(x for x in s.text.split("```")[::2]).split()
+    embed = f"{s.title}: {' '.join(prose)[:EMBED_BODY_CHARS]}"
+    # What the section shows, by the names a task's words would use: the APIs its
+    # heading or prose names (set-up calls such as pd.date_range would only add noise).
+    words = set(re.findall(r"\w+", " ".join(prose) + " " + s.title))
+    shown = dict.fromkeys(".".join(a.split(".")[-2:]) for a in apis if a.split(".")[-1] in words)
+    if shown:
+        embed += f" (uses {', '.join(list(shown)[:EMBED_APIS])})"
     return Snippet.build(
         library=library,
         version=version,
         symbol=f"{doc}#{anchor}",
-        kind=SnippetKind.GUIDE,
+        kind=kind,
         title=title[:300],
         text=f"{s.title}\n\n{s.text}",
-        embed_text=f"{s.title}: {' '.join(prose)[:EMBED_BODY_CHARS]}",
+        embed_text=embed,
         source=source,
         part=str(s.part) if s.part else "",
+        apis=apis,
     )
 
 
@@ -225,4 +273,4 @@ def _slug(text: str) -> str:
 
 
 def _doc_id(rel: str) -> str:
-    return re.sub(r"(\.rst)?\.(txt|md|markdown|rst|html?)$", "", rel)
+    return re.sub(r"(\.rst)?\.(txt|md|markdown|rst|html?|py)$", "", rel)

@@ -5,7 +5,9 @@ what is already there: unchanged snippets are skipped (not re-embedded), new and
 changed ones are embedded and upserted ``batch`` at a time, and snippets of that
 library version that are no longer produced are deleted. Running the same ingest
 twice embeds nothing the second time. Library versions absent from the input are
-left alone, so harvesting pandas does not touch numpy.
+left alone, so harvesting pandas does not touch numpy. ``owns`` narrows what an
+ingest replaces within a library version: a docstring harvest and a guide ingest of
+pandas 1.5.3 share the version but neither deletes the other's snippets.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from spark_memory.store.protocol import EmbeddingSpace, Store
 __all__ = ["IngestReport", "ingest"]
 
 Progress = Callable[[int, int], None]  # (snippets written so far, snippets to write)
+Owns = Callable[[Snippet], bool]  # stored snippets an ingest may replace or delete
 
 
 @dataclass
@@ -46,14 +49,16 @@ def ingest(
     embedder: Embedder,
     progress: Progress | None = None,
     batch: int = 256,
+    owns: Owns | None = None,
 ) -> IngestReport:
-    """Make the store hold exactly ``snippets`` for every library version they cover."""
+    """Make the store hold exactly ``snippets`` for every library version they cover,
+    among the stored snippets ``owns`` accepts (default: all of that version)."""
     if batch < 1:
         raise InvalidInput(f"batch must be at least 1, not {batch}")
     started = time.monotonic()
     report = IngestReport()
     groups = _group(snippets, report)
-    plans = {key: _plan(store, key, group) for key, group in groups.items()}
+    plans = {key: _plan(store, key, group, owns) for key, group in groups.items()}
     total = sum(len(todo) for todo, _ in plans.values())
     space = EmbeddingSpace(embedder.model_name, embedder.dim)
     _check_space(store, space, total)
@@ -104,13 +109,16 @@ def _group(
 
 
 def _plan(
-    store: Store, key: tuple[str, str], group: list[Snippet]
+    store: Store, key: tuple[str, str], group: list[Snippet], owns: Owns | None
 ) -> tuple[list[Snippet], list[str]]:
     """What to (re)write and what to delete for one library version."""
     stored = store.snippet_hashes(*key)
     todo = [s for s in group if stored.get(s.id) != s.content_hash]
     present = {s.id for s in group}
     vanished = sorted(i for i in stored if i not in present)
+    if owns is not None and vanished:
+        found = store.get_snippets(vanished)
+        vanished = [i for i in vanished if i in found and owns(found[i])]
     return todo, vanished
 
 

@@ -6,19 +6,24 @@ Markdown (front matter dropped, fenced code kept whole, llms.txt link lists as
 comments dropped, roles read as their text) and Sphinx HTML (only the main content:
 ``[role=main]``, ``div.body``, ``main``; navigation, sidebars, header links and
 scripts stripped).
+
+A block also keeps the API names it refers to (``refs``): the targets of reST roles
+(``:meth:`DataFrame.groupby` ``) and autosummary entries, with the ``currentmodule``
+in force (``module``), and the reference pages Sphinx HTML links to
+(``reference/api/pandas.DataFrame.groupby.html``). ``apis.py`` resolves them.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from spark_memory.errors import InvalidInput
 
-__all__ = ["FORMATS", "Block", "front_title", "parse_blocks"]
+__all__ = ["FORMATS", "Block", "front_title", "link_refs", "parse_blocks", "role_refs"]
 
-FORMATS = ("markdown", "rst", "html", "llms")
+FORMATS = ("markdown", "rst", "html", "llms", "gallery")
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,8 @@ class Block:
     kind: str  # "heading", "text" or "code"
     text: str
     level: int = 0  # headings: 1 = document title
+    refs: tuple[str, ...] = ()  # API names the block refers to (roles, reference links)
+    module: str = ""  # reST: the currentmodule its refs are relative to
 
 
 def parse_blocks(text: str, fmt: str) -> list[Block]:
@@ -34,9 +41,11 @@ def parse_blocks(text: str, fmt: str) -> list[Block]:
     if fmt == "llms":
         return _markdown_blocks(text, links=True)
     if fmt == "rst":
-        return _rst_blocks(text)
+        return rst_blocks(text)
     if fmt == "html":
         return _html_blocks(text)
+    if fmt == "gallery":
+        return gallery_blocks(text)
     raise InvalidInput(
         f"unknown documentation format {fmt!r}; expected one of {', '.join(FORMATS)}"
     )
@@ -153,22 +162,57 @@ _DROPPED_DIRECTIVES = {
     "autofunction",
 }
 _ROLE = re.compile(r":[\w:-]+:`~?([^`<]*?)(?:\s*<[^>]*>)?`")
+# Roles that name Python objects: :func:`numpy.argsort`, :meth:`text <DataFrame.groupby>`
+_API_ROLE = re.compile(
+    r":(?:py:)?(?:func|meth|class|attr|obj|data|mod|exc|property):`~?([^`<]*?)(?:\s*<([^>]*)>)?`"
+)
+_REF_DIRECTIVES = {"autosummary", "autofunction", "autoclass", "automethod", "autoattribute"}
 
 
-def _rst_blocks(text: str) -> list[Block]:
+# Interpreted text without a role: the default role, `py:obj` in the docs of
+# Matplotlib and others (`~matplotlib.pyplot.bar`); only dotted names count.
+_DEFAULT_ROLE = re.compile(r"(?<![:`\w])`~?(\.?[A-Za-z_]\w*(?:\.\w+)+)(?:\(\))?`(?![`_])")
+
+
+def role_refs(text: str) -> list[str]:
+    """Targets of the Python-object roles in ``text``, ``~`` and display text dropped."""
+    out = []
+    for match in _API_ROLE.finditer(text):
+        target = (match.group(2) or match.group(1)).strip().lstrip("~!")
+        if target:
+            out.append(target.rstrip("()"))
+    out += [m.group(1) for m in _DEFAULT_ROLE.finditer(text)]
+    return out
+
+
+@dataclass
+class RstState:
+    """What carries over between pieces of one document (a gallery script's cells)."""
+
+    styles: list[tuple[str, bool]] = field(default_factory=list)  # adornments, first use first
+    module: str = ""  # the currentmodule
+
+
+def rst_blocks(text: str, state: RstState | None = None) -> list[Block]:
     lines = text.replace("\r\n", "\n").expandtabs(4).split("\n")
-    reader = _RstReader(lines)
+    reader = _RstReader(lines, state or RstState())
     reader.read()
     return reader.blocks
 
 
 class _RstReader:
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], state: RstState) -> None:
         self.lines = lines
         self.blocks: list[Block] = []
-        self.styles: list[tuple[str, bool]] = []  # adornment styles in order of first use
+        self.state = state
+        self.styles = state.styles
         self.para: list[str] = []
+        self.refs: list[str] = []
         self.i = 0
+
+    @property
+    def module(self) -> str:
+        return self.state.module
 
     def read(self) -> None:
         while self.i < len(self.lines):
@@ -181,14 +225,20 @@ class _RstReader:
         if not line.strip():
             self.flush()
         else:
+            self.refs += role_refs(line)
             self.para.append(_ROLE.sub(r"\1", line))
 
     def flush(self) -> None:
         if self.para:
             text = "\n".join(self.para)
             kind = "code" if text.lstrip().startswith(">>>") else "text"
-            self.blocks.append(Block(kind, _dedent(text) if kind == "code" else text.strip()))
+            body = _dedent(text) if kind == "code" else text.strip()
+            self.blocks.append(Block(kind, body, refs=tuple(self.refs), module=self.module))
             self.para = []
+        self.refs = []
+
+    def add(self, kind: str, text: str, refs: list[str] | tuple[str, ...] = ()) -> None:
+        self.blocks.append(Block(kind, text, refs=tuple(refs), module=self.module))
 
     def title(self) -> bool:
         """``Title`` over an adornment line, with an optional matching overline."""
@@ -208,8 +258,15 @@ class _RstReader:
         style = (under.group(1), over)
         if style not in self.styles:
             self.styles.append(style)
+        title = lines[at].strip()
         self.blocks.append(
-            Block("heading", _ROLE.sub(r"\1", lines[at].strip()), self.styles.index(style) + 1)
+            Block(
+                "heading",
+                _ROLE.sub(r"\1", title),
+                self.styles.index(style) + 1,
+                refs=tuple(role_refs(title)),
+                module=self.module,
+            )
         )
         self.i = at + 2
         return True
@@ -223,11 +280,16 @@ class _RstReader:
         self.i += 1
         body = self.indented()
         name = match.group(1).lower() if match else ""
-        if name in _CODE_DIRECTIVES:
-            self.blocks.append(Block("code", _dedent(_drop_options(body))))
+        if name in ("currentmodule", "module") and match:
+            self.state.module = "" if match.group(2).strip() == "None" else match.group(2).strip()
+        elif name in _REF_DIRECTIVES and match:
+            self.add("refs", "", _entries(match.group(2), body))
+        elif name in _CODE_DIRECTIVES:
+            self.add("code", _dedent(_drop_options(body)))
         elif match and name not in _DROPPED_DIRECTIVES:
             label = f"{name.capitalize()}: {match.group(2)}".strip()
-            self.blocks.append(Block("text", f"{label}\n{_dedent(_drop_options(body))}".strip()))
+            text = f"{label}\n{_dedent(_drop_options(body))}".strip()
+            self.add("text", _ROLE.sub(r"\1", text), role_refs(text))
         return True
 
     def literal(self) -> bool:
@@ -257,6 +319,38 @@ class _RstReader:
             body.append(self.lines[self.i])
             self.i += 1
         return body
+
+
+def _entries(argument: str, body: list[str]) -> list[str]:
+    """Names an autosummary lists (or an autofunction documents)."""
+    names = [argument.strip()] if argument.strip() else []
+    names += [x.strip() for x in _drop_options(body) if x.strip()]
+    return [n.lstrip("~") for n in names if re.fullmatch(r"~?[A-Za-z_][\w.]*", n)]
+
+
+_PROMPT = re.compile(r"^(In \[\d*\]: |>>> |>>>$|\s+\.{3,}: ?|\.\.\. |\.\.\.$)")
+MAX_OUTPUT_LINES = 6
+
+
+def trim_outputs(code: str) -> str:
+    """A console session (IPython or doctest) with each printed output cut to a few
+    lines: a 40-row frame tells a reader no more than its head does."""
+    lines = code.split("\n")
+    if not any(_PROMPT.match(x) for x in lines):
+        return code
+    out: list[str] = []
+    run = 0
+    for line in lines:
+        if _PROMPT.match(line) or not line.strip():
+            run = 0
+            out.append(line)
+            continue
+        run += 1
+        if run <= MAX_OUTPUT_LINES:
+            out.append(line)
+        elif run == MAX_OUTPUT_LINES + 1:
+            out.append("...")
+    return "\n".join(out)
 
 
 def _drop_options(body: list[str]) -> list[str]:
@@ -358,6 +452,7 @@ class _SphinxHTML(HTMLParser):
         self.main: list[Block] = []
         self.other: list[Block] = []
         self.buffer: list[str] = []
+        self.refs: list[str] = []
         self.kind = "text"
         self.level = 0
 
@@ -390,6 +485,8 @@ class _SphinxHTML(HTMLParser):
             self.kind, self.level = "heading", _HEADINGS[tag]
         elif tag == "pre":
             self.kind = "code"
+        elif tag == "a" and not self.skipping:
+            self.refs += link_refs(attr.get("href", ""), attr.get("title", ""))
         self.stack.append((tag, skip, main))
 
     def handle_endtag(self, tag: str) -> None:
@@ -408,8 +505,82 @@ class _SphinxHTML(HTMLParser):
     def flush(self) -> None:
         raw = "".join(self.buffer)
         self.buffer = []
-        text = _dedent(raw) if self.kind == "code" else " ".join(raw.split())
-        if text.strip():
+        text = trim_outputs(_dedent(raw)) if self.kind == "code" else " ".join(raw.split())
+        if text.strip() or self.refs:
             target = self.main if self.in_main else self.other
-            target.append(Block(self.kind, text.replace("¶", "").strip(), self.level))
-        self.kind, self.level = "text", 0
+            target.append(
+                Block(self.kind, text.replace("¶", "").strip(), self.level, tuple(self.refs))
+            )
+        self.kind, self.level, self.refs = "text", 0, []
+
+
+# A reference page of one API object: Sphinx names the page, and the anchor, after it.
+_REF_PAGE = re.compile(r"(?:^|/)(?:generated|api|reference)/([A-Za-z_][\w.]*)\.html(?:#(.*))?$")
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+$")
+
+
+def link_refs(href: str, title: str = "") -> list[str]:
+    """The API a link to a reference page names (its anchor when that is a dotted
+    name, as for a method on its class's page), or nothing for other links."""
+    match = _REF_PAGE.search(href)
+    if match is None:
+        return []
+    page, anchor = match.group(1), match.group(2) or ""
+    if _DOTTED.match(anchor):
+        return [anchor]
+    if _DOTTED.match(title) and title.startswith(page.split(".", 1)[0] + "."):
+        return [title]
+    return [page] if _DOTTED.match(page) else []
+
+
+# --- sphinx-gallery scripts --------------------------------------------------------------
+
+# A new cell: `# %%` (optionally titled) or a line of 20+ hashes (the older style).
+_CELL = re.compile(r"^(# ?%%.*|#{20,}\s*)$")
+_GALLERY_CONFIG = re.compile(r"^#\s*sphinx_gallery_\w+")
+
+
+def gallery_blocks(source: str) -> list[Block]:
+    """A sphinx-gallery script: its docstring is reST; then cells, each a run of
+    ``#`` comment lines (reST text) after a separator, then code."""
+    doc, rest = split_docstring(source)
+    state = RstState()
+    blocks = rst_blocks(doc, state)
+    text: list[str] = []
+    code: list[str] = []
+    in_text = False
+    for line in rest.split("\n"):
+        if _CELL.match(line):
+            _gallery_cell(blocks, text, code, state)
+            text, code, in_text = [], [], True
+        elif _GALLERY_CONFIG.match(line):
+            continue
+        elif in_text and (line.startswith("#") or (not line.strip() and not text)):
+            text.append(line[2:] if line.startswith("# ") else line[1:])
+        else:
+            in_text = False
+            code.append(line)
+    _gallery_cell(blocks, text, code, state)
+    return blocks
+
+
+def _gallery_cell(blocks: list[Block], text: list[str], code: list[str], state: RstState) -> None:
+    if any(x.strip() for x in text):
+        blocks += rst_blocks("\n".join(text), state)
+    body = _dedent(code).strip("\n")
+    if body.strip():
+        blocks.append(Block("code", body))
+
+
+def split_docstring(source: str) -> tuple[str, str]:
+    """(module docstring, the source after it); ("", source) without one."""
+    match = re.match(r'\A(?:\s*#[^\n]*\n)*\s*[rRuU]?("""|\'\'\')(.*?)\1[^\n]*\n?', source, re.S)
+    if match is None:
+        return "", source
+    return match.group(2), source[match.end() :]
+
+
+def is_gallery_script(source: str) -> bool:
+    """A script whose docstring carries a reST title, as sphinx-gallery requires."""
+    doc, _ = split_docstring(source)
+    return any(b.kind == "heading" for b in rst_blocks(doc)) if doc else False

@@ -1,17 +1,21 @@
-"""Knowledge-base use cases: harvest libraries or doc trees, ingest, list, remove."""
+"""Knowledge-base use cases: harvest libraries, guides or doc trees, ingest, list, remove."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from spark_memory.errors import InvalidInput, NotFound
-from spark_memory.knowledge.doctree import DocTreeReport, harvest_tree
+from spark_memory.knowledge.apis import SymbolTable
+from spark_memory.knowledge.doctree import DocTreeReport, harvest_tree, is_doc_section
+from spark_memory.knowledge.guides import GuideReport, guide_snippets
 from spark_memory.knowledge.harvest import HarvestReport, harvest
 from spark_memory.knowledge.ingest import IngestReport, ingest
+from spark_memory.knowledge.names import check_library_name, missing_libraries, unknown_library
+from spark_memory.knowledge.sources import checkout, known_sources, parse_source
 from spark_memory.models import Snippet
 from spark_memory.service.base import Progress, ServiceBase
 from spark_memory.store.protocol import WriteResult
@@ -29,6 +33,7 @@ class KbIngestResult:
     harvest: HarvestReport | None = None
     doctree: DocTreeReport | None = None
     problems: list[str] = field(default_factory=list)
+    guides: list[GuideReport] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ingest": vars(self.ingest) | {"written": self.ingest.written}}
@@ -40,6 +45,8 @@ class KbIngestResult:
             }
         if self.doctree is not None:
             out["doctree"] = vars(self.doctree)
+        if self.guides:
+            out["guides"] = [g.as_dict() for g in self.guides]
         return out
 
 
@@ -70,7 +77,8 @@ class Knowledge(ServiceBase):
             raise InvalidInput(f"no interpreter at {python}")
         found = harvest(libraries, python=python, progress=on_library)
         missing = [r.library for r in found.report.libraries if not r.version and not r.symbols]
-        report = ingest(found.snippets, self.store, self.embedder, progress)
+        # a library's guide sections share its version and stay
+        report = ingest(found.snippets, self.store, self.embedder, progress, owns=_not_section)
         problems = [f"{lib}: not importable by {python or 'this interpreter'}" for lib in missing]
         return KbIngestResult(report, harvest=found.report, problems=problems)
 
@@ -89,8 +97,57 @@ class Knowledge(ServiceBase):
         snippets, tree = harvest_tree(root, library=library, version=version, base_url=base_url)
         if not snippets:
             raise InvalidInput(f"no documents of a known format under {root}")
-        report = ingest(snippets, self.store, self.embedder, progress)
+        report = ingest(snippets, self.store, self.embedder, progress, owns=is_doc_section)
         return KbIngestResult(report, doctree=tree)
+
+    def kb_missing_libraries(
+        self, libraries: Sequence[str], python: str | os.PathLike[str] | None = None
+    ) -> None:
+        """Refuse names that are not import names, or that ``python`` cannot import."""
+        for name in libraries:
+            check_library_name(name)
+        if python is not None and not Path(python).exists():
+            raise InvalidInput(f"no interpreter at {python}")
+        for name in missing_libraries(libraries, python):
+            raise unknown_library(name, f"not importable by {python or 'this interpreter'}")
+
+    def kb_ingest_guides(
+        self,
+        spec: str,
+        *,
+        library: str = "",
+        version: str = "",
+        base_url: str = "",
+        progress: Progress | None = None,
+    ) -> KbIngestResult:
+        """Ingest how-to documentation (a folder, ``debian:PACKAGE`` or ``git+URL@TAG``)
+        into guide and example sections that know the APIs they teach; re-ingesting
+        replaces that library version's sections and leaves its docstrings alone."""
+        source = parse_source(
+            spec, library=library and check_library_name(library), version=version
+        )
+        check_library_name(source.library)
+        source = replace(source, base_url=base_url or source.base_url)
+        if not source.version:
+            raise InvalidInput(f"say which version {spec} documents (--doc-version)")
+        table = self._symbol_table()
+        with checkout(source) as root:
+            snippets, report = guide_snippets(root, source, table)
+        if not snippets:
+            raise InvalidInput(f"no guide pages or example scripts under {spec}")
+        written = ingest(snippets, self.store, self.embedder, progress, owns=is_doc_section)
+        return KbIngestResult(written, guides=[report], problems=report.problems[:20])
+
+    def kb_known_guides(self, libraries: Sequence[str] = ()) -> list[str]:
+        """The guide sources of this machine (installed doc packages, guide folders)."""
+        for name in libraries:
+            check_library_name(name)
+        return [s.spec for s in known_sources(self.settings.guide_folders, libraries)]
+
+    def _symbol_table(self) -> SymbolTable | None:
+        """The API names guides resolve against: every API snippet in the store."""
+        table = SymbolTable.from_snippets(s for batch in self.store.iter_snippets() for s in batch)
+        return table if table.names else None
 
     def kb_remove(self, library: str, version: str | None = None) -> WriteResult:
         known = {(s.library, s.version) for s in self.store.library_stats()}
@@ -104,3 +161,7 @@ class Knowledge(ServiceBase):
 
     def kb_is_empty(self) -> bool:
         return not self.store.library_stats()
+
+
+def _not_section(snippet: Snippet) -> bool:
+    return not is_doc_section(snippet)
