@@ -195,7 +195,8 @@ def _link_cluster(ctx: Context, made: list[tuple[str, str]]) -> None:
     first_org, first = made[0]
     for org, insight_id in made[1:]:
         if org != first_org and insight_id != first and _endorse(ctx, insight_id, first, org):
-            ctx.log.add("linked", insight_id, org, f"endorses {first} (same cluster)")
+            # the other org's id is not named: its lessons are not this org's to know
+            ctx.log.add("linked", insight_id, org, "endorses another org's lesson (same cluster)")
 
 
 def _link_near_duplicates(ctx: Context, seeds: Sequence[str]) -> None:
@@ -204,6 +205,7 @@ def _link_near_duplicates(ctx: Context, seeds: Sequence[str]) -> None:
         i
         for i in ctx.store.unscoped_insights(seeds).values()
         if i.status in (InsightStatus.ACTIVE, InsightStatus.QUARANTINED)
+        and i.scope is not Scope.PRIVATE  # an agent's private lesson endorses nothing
     ]
     if not insights:
         return
@@ -218,17 +220,29 @@ def _link_near_duplicates(ctx: Context, seeds: Sequence[str]) -> None:
         for hit in ctx.store.unscoped_vector_search(vector, 10, statuses):
             if hit.score < ctx.policy.endorse_similarity:
                 break
-            independent = hit.id != insight.id and _independent(ctx, insight, hit.id)
-            if independent and _endorse(ctx, insight.id, hit.id, insight.org_id):
-                ctx.log.add("linked", insight.id, insight.org_id, f"endorses {hit.id}")
+            other = _independent(ctx, insight, hit.id) if hit.id != insight.id else None
+            if other is not None and _endorse(ctx, insight.id, hit.id, insight.org_id):
+                what = f"endorses {named_for(insight.org_id, other)}"
+                ctx.log.add("linked", insight.id, insight.org_id, what)
 
 
-def _independent(ctx: Context, insight: Insight, other_id: str) -> bool:
-    """Another author's non-public insight (another org's, or a colleague's)."""
+def _independent(ctx: Context, insight: Insight, other_id: str) -> Insight | None:
+    """Another author's org-scoped insight (another org's, or a colleague's), else None.
+
+    Public insights are families' heads, not endorsers; private ones are their author's
+    alone: never linked, so never counted for promotion nor superseded by it."""
     other = ctx.store.unscoped_insights([other_id]).get(other_id)
-    if other is None or other.scope is Scope.PUBLIC:
-        return False
-    return (other.org_id, other.agent_id) != (insight.org_id, insight.agent_id)
+    if other is None or other.scope is not Scope.ORG:
+        return None
+    same_author = (other.org_id, other.agent_id) == (insight.org_id, insight.agent_id)
+    return None if same_author else other
+
+
+def named_for(org_id: str, other: Insight) -> str:
+    """How an epoch event of ``org_id`` names ``other``: its id only if the org may see it."""
+    if other.org_id == org_id or other.scope is Scope.PUBLIC:
+        return other.id
+    return "another org's insight"
 
 
 # --- quarantine and promotion ----------------------------------------------------------------
@@ -265,9 +279,8 @@ def _release(ctx: Context, family: promotion.Family) -> None:
             ctx.store.put_insight(
                 member.model_copy(update={"status": InsightStatus.ACTIVE}), None, None
             )
-            ctx.log.add(
-                "released", member.id, member.org_id, f"independently matched by {voucher.id}"
-            )
+            what = f"independently matched by {named_for(member.org_id, voucher)}"
+            ctx.log.add("released", member.id, member.org_id, what)
 
 
 def _try_promotion(ctx: Context, family: promotion.Family) -> None:

@@ -74,7 +74,9 @@ def load_family(store: Store, seed: str) -> Family:
         seen.update(frontier)
     insights = store.unscoped_insights(sorted(seen))
     public = [i for i in insights.values() if i.scope is Scope.PUBLIC]
-    members = [i for i in insights.values() if i.scope is not Scope.PUBLIC]
+    # A private insight is its author's alone: it never counts toward promotion and is
+    # never superseded by one, even if a link to it exists (links made before this rule).
+    members = [i for i in insights.values() if i.scope is Scope.ORG]
     return Family(
         sorted(members, key=lambda i: i.id), public[0] if public else None, list(links.values())
     )
