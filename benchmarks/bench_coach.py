@@ -43,7 +43,7 @@ from spark_memory.coach.models import Recommendation
 from spark_memory.coach.render import render
 from spark_memory.config import Settings
 from spark_memory.eval import DS1000, PERTURBATION_TYPES, PINS, Problem
-from spark_memory.models import DocType
+from spark_memory.models import LOCAL_PRINCIPAL, DocType
 from spark_memory.service import Spark
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ds1000"
@@ -148,11 +148,19 @@ def mentioned_apis(rec: Recommendation, libraries: set[str]) -> int:
 def run_problem(spark: Spark, p: Problem, gold: list[str], env: dict[str, str], budget: int) -> Row:
     row = Row(p.problem_id, p.library, p.perturbation_type, gold)
     started, cpu = time.perf_counter(), time.process_time()
-    rec = spark.recommend(p.prompt, environment=env, budget_tokens=budget, mode="extractive")
+    rec = spark.recommend(
+        p.prompt,
+        environment=env,
+        budget_tokens=budget,
+        mode="extractive",
+        principal=LOCAL_PRINCIPAL,
+    )
     row.coach_ms = (time.perf_counter() - started) * 1000
     row.coach_cpu_ms = (time.process_time() - cpu) * 1000
     started = time.perf_counter()
-    hits = spark.search(p.prompt, k=SEARCH_K, doc_types=[DocType.SNIPPET])
+    hits = spark.search(
+        p.prompt, k=SEARCH_K, doc_types=[DocType.SNIPPET], principal=LOCAL_PRINCIPAL
+    )
     row.search_ms = (time.perf_counter() - started) * 1000
     row.named["coach"], row.covers["coach"] = coach_names(spark, rec)
     row.named["search"], row.covers["search"] = snippet_names(spark, [h.id for h in hits])
@@ -251,7 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = select(problems, args.sample, args.seed)
     env = {} if args.no_environment else pinned_environment()
     with Spark.open(Settings.load(home=args.home)) as spark:
-        spark.recommend("warm up: sort an array", mode="extractive")  # loads the model
+        spark.recommend(
+            "warm up: sort an array", mode="extractive", principal=LOCAL_PRINCIPAL
+        )  # loads the model
         rows = []
         for n, p in enumerate(chosen, 1):
             rows.append(run_problem(spark, p, gold[p.problem_id], env, args.budget))

@@ -36,7 +36,7 @@ import httpx
 from spark_memory.config import Settings
 from spark_memory.errors import SparkError
 from spark_memory.http.client import SparkClient
-from spark_memory.models import Principal, Role, Snippet, SnippetKind
+from spark_memory.models import LOCAL_PRINCIPAL, Principal, Role, Snippet, SnippetKind
 from spark_memory.service import Spark
 from spark_memory.store.sqlite import SqliteStore
 
@@ -109,7 +109,11 @@ def seed(home: Path, snippets: int, rng: random.Random) -> list[Key]:
             batch = docs[start : start + 512]
             vectors = spark.embedder.embed([d.embed_text for d in batch])
             spark.store.upsert_snippets(batch, vectors, spark.space)
-        made = [spark.create_key(org, f"agent{n}", "writer") for n in range(8) for org in ORGS]
+        made = [
+            spark.create_key(org, f"agent{n}", "writer", principal=LOCAL_PRINCIPAL)
+            for n in range(8)
+            for org in ORGS
+        ]
     return [Key(k.secret, k.org_id, k.agent_id) for k in made]
 
 

@@ -117,8 +117,10 @@ def run_size(
     embedder = make_embedder(settings)
     store = SqliteStore(db, ann_threshold=ann_threshold)
     spark = Spark(settings, store, embedder)
-    spark.search(queries[0], k=10)  # loads/builds the index once, outside the timing
-    hybrid = [timed(lambda q=q: spark.search(q, k=10)) for q in queries]
+    spark.search(
+        queries[0], k=10, principal=LOCAL_PRINCIPAL
+    )  # loads/builds the index once, outside the timing
+    hybrid = [timed(lambda q=q: spark.search(q, k=10, principal=LOCAL_PRINCIPAL)) for q in queries]
     vecs = embedder.embed_queries(queries)
     index = store._indexes[DocType.SNIPPET].current(store._read())
     assert index is not None
@@ -146,8 +148,10 @@ def run_size(
 
     exact_store = SqliteStore(db, ann_threshold=10**9)  # same pipeline, brute-force vectors
     exact_spark = Spark(settings, exact_store, embedder)
-    exact_spark.search(queries[0], k=10)
-    hybrid_exact = [timed(lambda q=q: exact_spark.search(q, k=10)) for q in queries]
+    exact_spark.search(queries[0], k=10, principal=LOCAL_PRINCIPAL)
+    hybrid_exact = [
+        timed(lambda q=q: exact_spark.search(q, k=10, principal=LOCAL_PRINCIPAL)) for q in queries
+    ]
     exact_store.close()
     return {
         "hybrid_p50": statistics.median(hybrid),

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from spark_memory.config import Settings
-from spark_memory.models import Snippet, SnippetKind
+from spark_memory.models import LOCAL_PRINCIPAL, Snippet, SnippetKind
 from spark_memory.service import Spark
 from tests.agents.agents import AGENTS_ENV, agents_bin
 
@@ -67,5 +67,6 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
             GUIDANCE,
             query="stack pandas frames zorbify_frames",
             tags=["pandas"],
+            principal=LOCAL_PRINCIPAL,
         )
     return Seeded(home, snippet.id, receipt.id)

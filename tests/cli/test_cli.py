@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from spark_memory.cli.main import LAZY_COMMANDS, cli, load_command
 from spark_memory.config import Settings
 from spark_memory.errors import EmbeddingMismatch
-from spark_memory.models import Snippet, SnippetKind
+from spark_memory.models import LOCAL_PRINCIPAL, Snippet, SnippetKind
 from spark_memory.providers.hash_embedder import HashEmbedder
 from spark_memory.service import Spark
 
@@ -163,9 +163,12 @@ def test_a_corrupt_database_is_reported_and_left_alone(home: Path, tmp_path: Pat
 def test_changing_model_needs_an_explicit_reembed(home: Path) -> None:
     with Spark.open(Settings.load(), embedder=HashEmbedder(dim=8)) as spark:
         with pytest.raises(EmbeddingMismatch, match="run `spark reembed`"):
-            spark.search("groupby")
+            spark.search("groupby", principal=LOCAL_PRINCIPAL)
         assert spark.reembed() == 5
-        assert spark.search("group by columns", k=1)[0].symbol == "pandas.DataFrame.groupby"
+        assert (
+            spark.search("group by columns", k=1, principal=LOCAL_PRINCIPAL)[0].symbol
+            == "pandas.DataFrame.groupby"
+        )
     result = CliRunner().invoke(cli, ["search", "groupby"])
     assert result.exit_code == 2
     assert "spark reembed" in result.output

@@ -7,7 +7,7 @@ import pytest
 from spark_memory.coach.models import MIN_BUDGET_TOKENS, Mode, Recommendation
 from spark_memory.coach.render import estimate_tokens, render
 from spark_memory.errors import InvalidInput, PayloadTooLarge, ProviderUnavailable
-from spark_memory.models import MAX_QUERY_CHARS, MAX_TEXT_CHARS, DocType, make_id
+from spark_memory.models import LOCAL_PRINCIPAL, MAX_QUERY_CHARS, MAX_TEXT_CHARS, DocType, make_id
 from spark_memory.service import Spark
 from tests.coach.conftest import APPEND_ERROR
 
@@ -32,7 +32,7 @@ def assert_grounded(rec: Recommendation) -> None:
 
 
 def test_cites_the_apis_the_task_names(spark: Spark) -> None:
-    rec = spark.recommend(COUNT_TASK, environment=OLD_PANDAS)
+    rec = spark.recommend(COUNT_TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
     assert rec.mode is Mode.EXTRACTIVE
     assert {"pandas.Series.value_counts", "pandas.DataFrame.where"} <= set(rec.apis)
     assert len(rec.apis) <= 5
@@ -42,7 +42,7 @@ def test_cites_the_apis_the_task_names(spark: Spark) -> None:
 
 
 def test_reports_intent_queries_and_tokens(spark: Spark) -> None:
-    rec = spark.recommend(COUNT_TASK, environment=OLD_PANDAS)
+    rec = spark.recommend(COUNT_TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
     assert rec.intent.libraries == ["pandas"]
     assert rec.intent.versions == OLD_PANDAS
     assert {q.purpose for q in rec.queries} >= {"task", "api"}
@@ -54,8 +54,8 @@ def test_reports_intent_queries_and_tokens(spark: Spark) -> None:
 
 def test_prefers_the_callers_version(spark: Spark) -> None:
     task = "group the rows of a pandas DataFrame by a column"
-    old = spark.recommend(task, environment={"pandas": "1.5.3"})
-    new = spark.recommend(task, environment={"pandas": "2.2.0"})
+    old = spark.recommend(task, environment={"pandas": "1.5.3"}, principal=LOCAL_PRINCIPAL)
+    new = spark.recommend(task, environment={"pandas": "2.2.0"}, principal=LOCAL_PRINCIPAL)
     assert versions(old) == {"1.5.3"}
     assert versions(new) == {"2.2.0"}
     groupby = next(c for c in new.citations if c.symbol == "pandas.DataFrame.groupby")
@@ -71,6 +71,7 @@ def test_parameter_lines_the_task_talks_about_are_quoted(spark: Spark) -> None:
         "In pandas, group a DataFrame by a column but keep the group labels out of the index"
         " (as_index) and keep NA keys",
         environment=OLD_PANDAS,
+        principal=LOCAL_PRINCIPAL,
     )
     step = next(s for s in rec.steps if "pandas.DataFrame.groupby" in s.text)
     assert "`as_index`" in step.text
@@ -78,7 +79,8 @@ def test_parameter_lines_the_task_talks_about_are_quoted(spark: Spark) -> None:
 
 def test_does_not_answer_with_lookalike_libraries(spark: Spark) -> None:
     rec = spark.recommend(
-        "import pandas as pd\nHow do I group a DataFrame by key and join it with another one?"
+        "import pandas as pd\nHow do I group a DataFrame by key and join it with another one?",
+        principal=LOCAL_PRINCIPAL,
     )
     assert rec.intent.lookalikes["pandas"] == ["dask", "modin", "polars", "pyspark"]
     assert all(c.library != "polars" for c in rec.citations)
@@ -90,6 +92,7 @@ def test_error_recalls_trusted_experience_first(spark: Spark) -> None:
         code="import pandas as pd\nfor row in rows:\n    df = df.append(row)\n",
         error=f'Traceback (most recent call last):\n  File "job.py", line 3\n{APPEND_ERROR}',
         environment={"pandas": "2.2.0"},
+        principal=LOCAL_PRINCIPAL,
     )
     trusted = make_id("ins", "append-removed")
     assert rec.guidance.sources == [trusted]
@@ -107,13 +110,19 @@ def test_error_recalls_trusted_experience_first(spark: Spark) -> None:
 
 
 def test_words_of_the_task_that_name_apis_are_cited_with_that_reason(spark: Spark) -> None:
-    rec = spark.recommend("Which numpy function keeps only the unique elements of an array?")
+    rec = spark.recommend(
+        "Which numpy function keeps only the unique elements of an array?",
+        principal=LOCAL_PRINCIPAL,
+    )
     unique = next(c for c in rec.citations if c.symbol == "numpy.unique")
     assert unique.reason.startswith('your task says "unique"')
 
 
 def test_the_sketch_comes_from_the_apis_documented_example(spark: Spark) -> None:
-    rec = spark.recommend("import numpy as np\nHow do I get the indices that sort an array?")
+    rec = spark.recommend(
+        "import numpy as np\nHow do I get the indices that sort an array?",
+        principal=LOCAL_PRINCIPAL,
+    )
     assert rec.apis[0] == "numpy.argsort"
     assert "np.argsort(x)" in rec.code_sketch.code
     example = next(c for c in rec.citations if c.id == rec.code_sketch.sources[0])
@@ -124,7 +133,10 @@ def test_the_sketch_comes_from_the_apis_documented_example(spark: Spark) -> None
 
 def test_without_imports_the_classes_in_the_error_decide_the_library(spark: Spark) -> None:
     rec = spark.recommend(
-        "my loop that adds rows fails", error=APPEND_ERROR, environment={"pandas": "1.5.3"}
+        "my loop that adds rows fails",
+        error=APPEND_ERROR,
+        environment={"pandas": "1.5.3"},
+        principal=LOCAL_PRINCIPAL,
     )
     assert rec.intent.libraries == ["pandas"]
     assert "polars" in rec.intent.lookalikes["pandas"]
@@ -133,8 +145,13 @@ def test_without_imports_the_classes_in_the_error_decide_the_library(spark: Spar
 
 
 def test_budget_is_respected_down_to_the_minimum(spark: Spark) -> None:
-    full = spark.recommend(COUNT_TASK, environment=OLD_PANDAS)
-    small = spark.recommend(COUNT_TASK, environment=OLD_PANDAS, budget_tokens=MIN_BUDGET_TOKENS)
+    full = spark.recommend(COUNT_TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
+    small = spark.recommend(
+        COUNT_TASK,
+        environment=OLD_PANDAS,
+        budget_tokens=MIN_BUDGET_TOKENS,
+        principal=LOCAL_PRINCIPAL,
+    )
     assert small.tokens.used <= MIN_BUDGET_TOKENS < full.tokens.used
     assert small.tokens.used == estimate_tokens(render(small))
     assert small.guidance.sources
@@ -142,8 +159,8 @@ def test_budget_is_respected_down_to_the_minimum(spark: Spark) -> None:
 
 
 def test_is_deterministic(spark: Spark) -> None:
-    first = spark.recommend(COUNT_TASK, environment=OLD_PANDAS)
-    again = spark.recommend(COUNT_TASK, environment=OLD_PANDAS)
+    first = spark.recommend(COUNT_TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
+    again = spark.recommend(COUNT_TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
     assert first == again
 
 
@@ -154,7 +171,7 @@ def test_empty_knowledge_base_says_so(tmp_path: object) -> None:
 
     assert isinstance(tmp_path, Path)
     with Spark.open(Settings(home=tmp_path, embedder="hash")) as empty:
-        rec = empty.recommend("how do I sort an array?")
+        rec = empty.recommend("how do I sort an array?", principal=LOCAL_PRINCIPAL)
     assert rec.citations == []
     assert "No documentation or experience" in rec.guidance.text
 
@@ -181,4 +198,4 @@ def test_bad_input_is_refused(
 
 def test_llm_mode_without_an_llm_is_unavailable(spark: Spark) -> None:
     with pytest.raises(ProviderUnavailable, match="no LLM configured"):
-        spark.recommend(COUNT_TASK, mode="llm")
+        spark.recommend(COUNT_TASK, mode="llm", principal=LOCAL_PRINCIPAL)

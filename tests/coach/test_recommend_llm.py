@@ -12,7 +12,7 @@ import pytest
 
 from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, Mode
 from spark_memory.errors import MalformedReply, ProviderError, ProviderUnavailable
-from spark_memory.models import Snippet
+from spark_memory.models import LOCAL_PRINCIPAL, Snippet
 from spark_memory.service import Spark
 from tests.coach.conftest import FORGED_FENCE, INJECTION, corpus, open_spark
 from tests.support.openai_server import OpenAIServer, completion, stall, status
@@ -72,7 +72,7 @@ def spark(server: OpenAIServer, tmp_path: Path) -> Iterator[Spark]:
 
 def test_the_llm_writes_and_the_reply_is_typed(spark: Spark, server: OpenAIServer) -> None:
     server.script_chat(completion(reply(), prompt_tokens=900, completion_tokens=120))
-    rec = spark.recommend(TASK, environment=OLD_PANDAS)
+    rec = spark.recommend(TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
     assert (rec.mode, rec.model) == (Mode.LLM, "coach-test")
     assert rec.guidance.sources == [COUNTS, WHERE]
     assert [c.id for c in rec.citations] == [COUNTS, WHERE]
@@ -89,7 +89,7 @@ def test_the_request_carries_the_material_fenced_with_ids(
     spark: Spark, server: OpenAIServer
 ) -> None:
     server.script_chat(completion(reply()))
-    spark.recommend(TASK, environment=OLD_PANDAS)
+    spark.recommend(TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
     sent = server.chat_requests[0]
     system, user = (m["content"] for m in sent["messages"])
     nonce = fence_nonce(system)
@@ -116,7 +116,7 @@ def test_instructions_in_retrieved_text_reach_the_llm_only_inside_the_fence(
             )
         )
     )
-    spark.recommend(MERGE_TASK, environment=OLD_PANDAS)
+    spark.recommend(MERGE_TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
     system, user = (m["content"] for m in server.chat_requests[0]["messages"])
     nonce = fence_nonce(system)
     assert INJECTION not in system
@@ -133,7 +133,7 @@ def test_a_malformed_reply_is_retried_once_with_the_reason(
     spark: Spark, server: OpenAIServer
 ) -> None:
     server.script_chat(completion("Sure! Here is my advice: use where."), completion(reply()))
-    rec = spark.recommend(TASK, environment=OLD_PANDAS)
+    rec = spark.recommend(TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
     assert rec.tokens.llm_calls == 2
     retry = server.chat_requests[1]["messages"]
     assert retry[-2] == {"role": "assistant", "content": "Sure! Here is my advice: use where."}
@@ -144,7 +144,7 @@ def test_a_malformed_reply_is_retried_once_with_the_reason(
 def test_two_malformed_replies_are_an_error(spark: Spark, server: OpenAIServer) -> None:
     server.script_chat(completion("not json"), completion('{"steps": []}'))
     with pytest.raises(MalformedReply, match=r"malformed twice.*no JSON object.*guidance"):
-        spark.recommend(TASK, environment=OLD_PANDAS)
+        spark.recommend(TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
     assert len(server.chat_requests) == 2
 
 
@@ -152,20 +152,23 @@ def test_citing_ids_outside_the_material_is_malformed(spark: Spark, server: Open
     invented = reply(guidance={"text": "Trust me.", "sources": ["snp_invented"]})
     server.script_chat(completion(invented), completion(invented))
     with pytest.raises(MalformedReply, match="not in the material"):
-        spark.recommend(TASK, environment=OLD_PANDAS)
+        spark.recommend(TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
 
 
 def test_a_claim_without_sources_is_malformed(spark: Spark, server: OpenAIServer) -> None:
     unsourced = reply(steps=[{"text": "Just do it.", "sources": []}])
     server.script_chat(completion(unsourced), completion(reply()))
-    rec = spark.recommend(TASK, environment=OLD_PANDAS)
+    rec = spark.recommend(TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
     assert rec.tokens.llm_calls == 2
     assert "steps.0.sources" in server.chat_requests[1]["messages"][-1]["content"]
 
 
 def test_a_reply_in_a_code_fence_is_accepted(spark: Spark, server: OpenAIServer) -> None:
     server.script_chat(completion(f"```json\n{reply()}\n```"))
-    assert spark.recommend(TASK, environment=OLD_PANDAS).tokens.llm_calls == 1
+    assert (
+        spark.recommend(TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL).tokens.llm_calls
+        == 1
+    )
 
 
 def test_a_timeout_is_reported(server: OpenAIServer, tmp_path: Path) -> None:
@@ -175,13 +178,13 @@ def test_a_timeout_is_reported(server: OpenAIServer, tmp_path: Path) -> None:
         open_spark(tmp_path, **settings) as spark,
         pytest.raises(ProviderUnavailable, match=r"0\.3 s"),
     ):
-        spark.recommend(TASK)
+        spark.recommend(TASK, principal=LOCAL_PRINCIPAL)
 
 
 def test_a_500_is_reported(spark: Spark, server: OpenAIServer) -> None:
     server.script_chat(status(500, "model exploded"))
     with pytest.raises(ProviderError, match=r"500.*model exploded"):
-        spark.recommend(TASK)
+        spark.recommend(TASK, principal=LOCAL_PRINCIPAL)
 
 
 def test_a_long_reply_is_cut_to_the_budget(spark: Spark, server: OpenAIServer) -> None:
@@ -189,13 +192,17 @@ def test_a_long_reply_is_cut_to_the_budget(spark: Spark, server: OpenAIServer) -
         {"text": f"Step {n}: " + "apply the counts " * 12, "sources": [COUNTS]} for n in range(5)
     ]
     server.script_chat(completion(reply(steps=steps)))
-    rec = spark.recommend(TASK, environment=OLD_PANDAS, budget_tokens=200)
+    rec = spark.recommend(
+        TASK, environment=OLD_PANDAS, budget_tokens=200, principal=LOCAL_PRINCIPAL
+    )
     assert rec.tokens.used <= 200
     assert rec.guidance.sources
 
 
 def test_extractive_mode_never_calls_the_llm(spark: Spark, server: OpenAIServer) -> None:
-    rec = spark.recommend(TASK, environment=OLD_PANDAS, mode="extractive")
+    rec = spark.recommend(
+        TASK, environment=OLD_PANDAS, mode="extractive", principal=LOCAL_PRINCIPAL
+    )
     assert rec.mode is Mode.EXTRACTIVE
     assert server.chat_requests == []
 

@@ -23,7 +23,7 @@ from spark_memory.eval.coach_stats import (
 )
 from spark_memory.eval.ds1000 import DS1000, select
 from spark_memory.eval.judge import parse_verdict, rubric
-from spark_memory.models import DocType
+from spark_memory.models import LOCAL_PRINCIPAL, DocType
 
 ALWAYS_RIGHT = (334, 301)  # small, fast NumPy problems
 
@@ -126,11 +126,17 @@ def test_the_rubric_ships_with_the_package() -> None:
 def test_recommend_draws_on_the_document_types_asked_for(tmp_path: Path) -> None:
     with open_spark(tmp_path) as spark:
         docs, experience = (
-            spark.recommend("append a row", error=APPEND_ERROR, mode="extractive", doc_types=[t])
+            spark.recommend(
+                "append a row",
+                error=APPEND_ERROR,
+                mode="extractive",
+                doc_types=[t],
+                principal=LOCAL_PRINCIPAL,
+            )
             for t in (DocType.SNIPPET, DocType.INSIGHT)
         )
         with pytest.raises(InvalidInput):
-            spark.recommend("append a row", doc_types=[])
+            spark.recommend("append a row", doc_types=[], principal=LOCAL_PRINCIPAL)
     assert docs.citations
     assert {c.doc_type for c in docs.citations} == {DocType.SNIPPET}
     assert experience.citations

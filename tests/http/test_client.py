@@ -9,8 +9,8 @@ import pytest
 
 from spark_memory.errors import Forbidden, InvalidInput, NotFound, ProviderUnavailable, Unauthorized
 from spark_memory.http.client import SparkClient
-from spark_memory.http.sessions import RunOutcome
 from spark_memory.models import MAX_QUERY_CHARS, Evidence, InsightStatus, Outcome
+from spark_memory.service.sessions import RunOutcome
 from tests.interfaces.server import Server
 
 

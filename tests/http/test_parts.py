@@ -13,8 +13,8 @@ from spark_memory.errors import InvalidInput, RateLimited, SparkError
 from spark_memory.http.errors import from_response, from_validation, http_error
 from spark_memory.http.limits import RateLimiter
 from spark_memory.http.metrics import Metrics
-from spark_memory.http.sessions import Ledger, local_session, session_name
 from spark_memory.models import Principal
+from spark_memory.service.sessions import Ledger, local_session, session_name
 
 ALICE = Principal(org_id="acme", agent_id="acme/alice")
 BOB = Principal(org_id="globex", agent_id="globex/bob")

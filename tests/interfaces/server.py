@@ -20,7 +20,7 @@ import httpx
 
 from spark_memory.config import Settings
 from spark_memory.http.client import SparkClient
-from spark_memory.models import Snippet, SnippetKind
+from spark_memory.models import LOCAL_PRINCIPAL, Snippet, SnippetKind
 from spark_memory.service import Spark
 
 SPARK = str(Path(sys.executable).with_name("spark"))
@@ -80,10 +80,10 @@ def seed(home: Path) -> dict[str, str]:
         spark.store.upsert_snippets(snippets, vectors, spark.space)
         secrets = {}
         for name, (org, agent, role) in KEYS.items():
-            key = spark.create_key(org, agent, role)
+            key = spark.create_key(org, agent, role, principal=LOCAL_PRINCIPAL)
             secrets[name] = key.secret
             if name == "revoked":
-                spark.revoke_key(key.id)
+                spark.revoke_key(key.id, principal=LOCAL_PRINCIPAL)
     return secrets
 
 

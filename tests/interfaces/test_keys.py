@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from spark_memory.cli.main import cli
 from spark_memory.config import Settings
 from spark_memory.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from spark_memory.models import Principal, Role
+from spark_memory.models import LOCAL_PRINCIPAL, Principal, Role
 from spark_memory.service import Spark
 
 
@@ -23,7 +23,7 @@ def spark(tmp_path: Path) -> Iterator[Spark]:
 
 
 def test_a_key_names_its_org_agent_and_role(spark: Spark) -> None:
-    key = spark.create_key("acme", "ci-bot", "reader")
+    key = spark.create_key("acme", "ci-bot", "reader", principal=LOCAL_PRINCIPAL)
     principal = spark.authenticate(key.secret)
     assert principal == Principal(org_id="acme", agent_id="acme/ci-bot", role=Role.READER)
     assert key.secret.startswith("spk_")
@@ -32,7 +32,7 @@ def test_a_key_names_its_org_agent_and_role(spark: Spark) -> None:
 
 
 def test_only_the_hash_is_stored(spark: Spark) -> None:
-    key = spark.create_key("acme", "bot")
+    key = spark.create_key("acme", "bot", principal=LOCAL_PRINCIPAL)
     dump = "\n".join(sqlite3.connect(spark.settings.db_path).iterdump())
     assert key.secret not in dump
     assert key.secret[4:20] not in dump
@@ -47,9 +47,9 @@ def test_malformed_or_unknown_keys_are_unauthorized(spark: Spark, raw: str) -> N
 
 
 def test_a_revoked_key_stops_working_and_its_agent_keeps_its_standing(spark: Spark) -> None:
-    first = spark.create_key("acme", "bot")
-    spark.revoke_key(first.id)
-    second = spark.create_key("acme", "bot")
+    first = spark.create_key("acme", "bot", principal=LOCAL_PRINCIPAL)
+    spark.revoke_key(first.id, principal=LOCAL_PRINCIPAL)
+    second = spark.create_key("acme", "bot", principal=LOCAL_PRINCIPAL)
     with pytest.raises(Unauthorized, match="unknown or revoked"):
         spark.authenticate(first.secret)
     assert spark.authenticate(second.secret).agent_id == "acme/bot"
@@ -66,13 +66,15 @@ def test_a_revoked_key_stops_working_and_its_agent_keeps_its_standing(spark: Spa
 )
 def test_bad_names_and_roles_are_refused(spark: Spark, org: str, agent: str, role: str) -> None:
     with pytest.raises(InvalidInput):
-        spark.create_key(org, agent, role)
+        spark.create_key(org, agent, role, principal=LOCAL_PRINCIPAL)
 
 
 def test_org_admins_manage_only_their_own_orgs_keys(spark: Spark) -> None:
-    admin = spark.authenticate(spark.create_key("acme", "lead", "admin").secret)
-    writer = spark.authenticate(spark.create_key("acme", "bot").secret)
-    theirs = spark.create_key("globex", "boss", "admin")
+    admin = spark.authenticate(
+        spark.create_key("acme", "lead", "admin", principal=LOCAL_PRINCIPAL).secret
+    )
+    writer = spark.authenticate(spark.create_key("acme", "bot", principal=LOCAL_PRINCIPAL).secret)
+    theirs = spark.create_key("globex", "boss", "admin", principal=LOCAL_PRINCIPAL)
     made = spark.create_key("acme", "helper", principal=admin)
     assert made.org_id == "acme"
     with pytest.raises(Forbidden):

@@ -92,7 +92,7 @@ def test_a_local_run_credits_what_the_mcp_session_served(tmp_path: Path) -> None
     assert failing.exit_code == 1
     assert passing.exit_code == 0
     assert "all good" in passing.output
-    assert f"{len(cited)} verified votes" in passing.output
+    assert f"{len(cited)} verified vote" in passing.output
     store = SqliteStore(Settings.load(environ={}, home=tmp_path).db_path)
     try:
         traces = store.list_traces(LOCAL_PRINCIPAL.org_id)
@@ -116,7 +116,7 @@ def test_a_remote_run_is_recorded_by_the_server(server: Server) -> None:
     env = {"SPARK_API_KEY": server.keys["writer"], "SPARK_SESSION": session}
     result = run("--server", server.url, "run", "--", sys.executable, "-c", "pass", env=env)
     assert result.exit_code == 0
-    assert f"{len(rec.citations)} verified votes" in result.output
+    assert f"{len(rec.citations)} verified vote" in result.output
 
 
 def test_a_command_that_cannot_start_is_recorded_as_an_error(tmp_path: Path) -> None:

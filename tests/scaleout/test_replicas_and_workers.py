@@ -33,6 +33,7 @@ import pytest
 
 from spark_memory.config import Settings
 from spark_memory.http.client import SparkClient
+from spark_memory.models import LOCAL_PRINCIPAL
 from spark_memory.service import Spark
 from spark_memory.store.protocol import Job, JobState
 from tests.conftest import PostgresDatabases
@@ -140,20 +141,23 @@ def deployment(postgres: PostgresDatabases, tmp_path: Path) -> Iterator[tuple[Cl
 
 def test_replicas_and_workers_share_one_database(deployment: tuple[Cluster, Spark]) -> None:
     cluster, operator = deployment
-    keys = {org: operator.create_key(org, "agent", "writer").secret for org in ORGS}
+    keys = {
+        org: operator.create_key(org, "agent", "writer", principal=LOCAL_PRINCIPAL).secret
+        for org in ORGS
+    }
     w1, w2 = cluster.worker("worker-1"), cluster.worker("worker-2")
     replicas = cluster.servers("serve-a", "serve-b")
 
     acked = write_through_both_replicas(operator, replicas, keys)
     for worker, other in ((w1, w2), (w2, w1)):
         with paused(operator, other):
-            job = wait_done(operator, operator.enqueue_curation())
+            job = wait_done(operator, operator.enqueue_curation(principal=LOCAL_PRINCIPAL))
             assert worker_of(job) == worker.pid
 
     w2.stop()  # restarted with the hook that holds it inside each job
     doomed = cluster.worker("worker-2-doomed", SPARK_TEST_JOB_DELAY="60")
     with paused(operator, w1):
-        killed = operator.enqueue_curation()
+        killed = operator.enqueue_curation(principal=LOCAL_PRINCIPAL)
         _wait(lambda: worker_of(operator.store.get_job(killed.id)) == doomed.pid, 30, "a lease")
         doomed.signal(signal.SIGKILL)
     retried = wait_done(operator, killed, timeout=LEASE + 20)
@@ -203,7 +207,7 @@ def write_through_both_replicas(
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
-        operator.enqueue_curation()  # coalesced while one waits
+        operator.enqueue_curation(principal=LOCAL_PRINCIPAL)  # coalesced while one waits
         time.sleep(0.2)
     for t in threads:
         t.join()

@@ -8,7 +8,7 @@ import pytest
 
 from spark_memory.config import Settings
 from spark_memory.errors import EmbeddingMismatch
-from spark_memory.models import DocType
+from spark_memory.models import LOCAL_PRINCIPAL, DocType
 from spark_memory.providers.hash_embedder import HashEmbedder
 from spark_memory.service import Spark
 from spark_memory.service.facade import _without_password
@@ -20,13 +20,17 @@ def test_reembed_covers_insights_too(tmp_path: Path) -> None:
         receipt = spark.create_memory(
             "Broadcast group sums with transform",
             "df.groupby('g')['x'].transform('sum') keeps the original index.",
-            query="pandas groupby sum per row", tags=["pandas"],
+            query="pandas groupby sum per row",
+            tags=["pandas"],
+            principal=LOCAL_PRINCIPAL,
         )
     with Spark.open(settings, embedder=HashEmbedder(dim=32)) as spark:
         with pytest.raises(EmbeddingMismatch):
-            spark.search("groupby sum per row")
+            spark.search("groupby sum per row", principal=LOCAL_PRINCIPAL)
         assert spark.reembed() == 1
-        hits = spark.search("groupby sum per row", doc_types=[DocType.INSIGHT])
+        hits = spark.search(
+            "groupby sum per row", doc_types=[DocType.INSIGHT], principal=LOCAL_PRINCIPAL
+        )
         assert [h.id for h in hits] == [receipt.id]
         assert hits[0].channels["vector"].rank == 1
 

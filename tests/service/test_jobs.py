@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from spark_memory.cli.main import cli
 from spark_memory.config import Settings
 from spark_memory.errors import Forbidden, StoreError
-from spark_memory.models import Principal, Role, Snippet, SnippetKind, Vectors
+from spark_memory.models import LOCAL_PRINCIPAL, Principal, Role, Snippet, SnippetKind, Vectors
 from spark_memory.providers.hash_embedder import HashEmbedder
 from spark_memory.service import Spark
 from spark_memory.service.jobs import CURATION, REEMBED
@@ -54,7 +54,9 @@ def test_a_curation_job_runs_one_epoch(store: Store, tmp_path: Path) -> None:
     spark = make_spark(store, tmp_path)  # the fixture closes the store
     record_traces(spark, 3)
     job = spark.enqueue_curation(principal=ADMIN)
-    assert spark.enqueue_curation().id == job.id  # coalesced while it waits
+    assert (
+        spark.enqueue_curation(principal=LOCAL_PRINCIPAL).id == job.id
+    )  # coalesced while it waits
     report = spark.run_worker(once=True, worker_id="w1")
     assert (report.done, report.failed, report.lost) == (1, 0, 0)
     done = spark.store.get_job(job.id)
@@ -81,13 +83,13 @@ def numpy_snippets(n: int) -> list[Snippet]:
 def test_a_reembed_job_uses_the_model_it_was_queued_for(spark: Spark, tmp_path: Path) -> None:
     snippets = numpy_snippets(3)
     spark.store.upsert_snippets(snippets, None, None)
-    job = spark.enqueue_reembed()
+    job = spark.enqueue_reembed(principal=LOCAL_PRINCIPAL)
     assert job.payload == {"model": spark.space.model, "dim": spark.space.dim}
     assert spark.run_worker(once=True).done == 1
     assert spark.store.get_job(job.id).result == {"embedded": 3, "model": spark.space.model}
     assert spark.store.snippet_hashes("numpy", "1.26.4") == {s.id: s.content_hash for s in snippets}
 
-    other = spark.enqueue_reembed()
+    other = spark.enqueue_reembed(principal=LOCAL_PRINCIPAL)
     elsewhere = make_spark(SqliteStore(tmp_path / "spark.db"), tmp_path, HashEmbedder(dim=32))
     try:
         assert elsewhere.run_worker(once=True).failed == 1
@@ -102,7 +104,7 @@ def test_a_crashing_job_is_recorded_and_the_worker_goes_on(tmp_path: Path) -> No
     spark = make_spark(SqliteStore(tmp_path / "spark.db"), tmp_path, BrokenEmbedder())
     try:
         spark.store.upsert_snippets(numpy_snippets(1), None, None)
-        job = spark.enqueue_reembed()
+        job = spark.enqueue_reembed(principal=LOCAL_PRINCIPAL)
         report = spark.run_worker(once=True)
         assert (report.done, report.failed) == (0, 1)
         assert spark.store.get_job(job.id).error == "RuntimeError: embedder bug"

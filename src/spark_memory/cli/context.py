@@ -2,10 +2,10 @@
 
 ``obj.spark`` is the one switch between the local store and a remote server: with
 ``spark --server URL ...`` it is a ``SparkClient`` (key from ``$SPARK_API_KEY``),
-otherwise the ``Spark`` façade; both have the same verbs (``SparkApi``), so commands
-do not care which. Commands that only make sense on the server's own machine
-(ingesting the knowledge base, re-embedding, serving) use ``obj.local``, which
-refuses ``--server`` instead of silently acting on the wrong store.
+otherwise the ``Spark`` façade bound to the local operator; both have the same verbs
+(``SparkApi``), so commands do not care which. Commands that only make sense on the
+server's own machine (ingesting the knowledge base, re-embedding, serving) use
+``obj.local``, which refuses ``--server`` instead of silently acting on the wrong store.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from spark_memory.config import Settings
 
 if TYPE_CHECKING:  # imported when first used: `spark --help` must start fast
     from spark_memory.http.client import SparkClient
-    from spark_memory.http.verbs import SparkApi
     from spark_memory.service import Spark
+    from spark_memory.service.verbs import SparkApi
 
 API_KEY_ENV = "SPARK_API_KEY"
 
@@ -42,8 +42,13 @@ class CliContext:
 
     @property
     def spark(self) -> SparkApi:
-        """The verbs: the remote server's (``--server``) or the local store's."""
-        return self.client if self.server is not None else self.local
+        """The verbs: the remote server's (``--server``) or the local store's, as its operator."""
+        if self.server is not None:
+            return self.client
+        from spark_memory.models import LOCAL_PRINCIPAL
+        from spark_memory.service.verbs import BoundSpark
+
+        return BoundSpark(self.local, LOCAL_PRINCIPAL)
 
     @property
     def local(self) -> Spark:
@@ -66,7 +71,7 @@ class CliContext:
             if not key:
                 raise click.UsageError(f"--server needs an API key in ${API_KEY_ENV}")
             from spark_memory.http.client import SparkClient
-            from spark_memory.http.sessions import local_session
+            from spark_memory.service.sessions import local_session
 
             session = local_session(os.environ, Path.cwd())
             self._client = SparkClient(self.server, key, session=session)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ from spark_memory.providers.llm import OpenAIChat
 from spark_memory.service import Spark
 
 # Insights are counted per status for the report; far more than any store holds today.
-_INSIGHTS_COUNTED = 1_000_000
 
 
 def _conditions(_: click.Context, __: click.Parameter, value: str) -> tuple[Condition, ...]:
@@ -244,7 +242,6 @@ def _metadata(
     data_dir: Path,
 ) -> dict[str, Any]:
     stats = spark.stats()
-    insights = spark.store.unscoped_insights_since(None, limit=_INSIGHTS_COUNTED)
     return run_metadata(
         benchmark="coach",
         pipeline_test=opts["pipeline_test"],
@@ -274,7 +271,7 @@ def _metadata(
             "embedder": spark.embedder.model_name,
         },
         knowledge_base=[vars(s) for s in stats.libraries],
-        insights=dict(Counter(i.status.value for i in insights)),
+        insights=spark.insight_counts(),
         embedding_space=vars(stats.embedding) if stats.embedding else None,
         bootstrap={"resamples": opts["resamples"], "seed": opts["seed"], "level": 0.95},
         harness={

@@ -24,7 +24,7 @@ from typing import Any
 import click
 
 from spark_memory.cli.context import API_KEY_ENV
-from spark_memory.http.sessions import SESSION_HEADER, local_session
+from spark_memory.service.sessions import SESSION_HEADER, local_session
 
 BEGIN, END = "<!-- spark:begin -->", "<!-- spark:end -->"
 AGENTS = ("claude-code", "cursor", "codex")

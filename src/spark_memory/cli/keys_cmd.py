@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
-from spark_memory.models import Role
+from spark_memory.models import LOCAL_PRINCIPAL, Role
 from spark_memory.service.tenancy import NewKey
 
 
@@ -42,7 +42,7 @@ def create(obj: CliContext, org: str | None, agent: str, role: str, as_json: boo
     elif org is None:
         raise click.UsageError("--org is required on the local store")
     else:
-        key = obj.local.create_key(org, agent, role)
+        key = obj.local.create_key(org, agent, role, principal=LOCAL_PRINCIPAL)
     _show(key, as_json)
 
 
@@ -63,5 +63,5 @@ def revoke(obj: CliContext, key_id: str) -> None:
     if obj.server is not None:
         obj.client.revoke_key(key_id)
     else:
-        obj.local.revoke_key(key_id)
+        obj.local.revoke_key(key_id, principal=LOCAL_PRINCIPAL)
     click.echo(f"revoked {key_id}")

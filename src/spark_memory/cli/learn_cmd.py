@@ -19,9 +19,9 @@ from typing import Any
 import click
 
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
-from spark_memory.models import Evidence, InsightKind, Outcome, Scope
+from spark_memory.models import LOCAL_PRINCIPAL, Evidence, InsightKind, Outcome, Scope
+from spark_memory.service import EpochRecord
 from spark_memory.service.experience import WriteReceipt
-from spark_memory.store.protocol import EpochRecord
 
 _TEXT_FILE = click.File("r", encoding="utf-8")
 
@@ -302,7 +302,7 @@ def revert(obj: CliContext, target_id: str, as_json: bool) -> None:
 @pass_ctx
 def unmerge(obj: CliContext, insight_id: str, as_json: bool) -> None:
     """Undo your org's merges into INSIGHT_ID: the merged lessons become insights again."""
-    restored = obj.local.unmerge(insight_id)
+    restored = obj.local.unmerge(insight_id, principal=LOCAL_PRINCIPAL)
     if as_json:
         emit_json({"target": insight_id, "restored": restored})
         return

@@ -24,15 +24,15 @@ import click
 
 from spark_memory.cli.context import API_KEY_ENV, CliContext, pass_ctx
 from spark_memory.errors import SparkError
-from spark_memory.http.sessions import (
+from spark_memory.models import LOCAL_PRINCIPAL, MAX_TEXT_CHARS, Outcome
+from spark_memory.service.sessions import (
     Ledger,
     RunOutcome,
     RunReport,
     local_session,
     record_run,
 )
-from spark_memory.http.verbs import BoundSpark
-from spark_memory.models import LOCAL_PRINCIPAL, MAX_TEXT_CHARS, Outcome
+from spark_memory.service.verbs import BoundSpark
 
 # Packages whose versions explain most library failures; reported when installed.
 WATCHED = ("numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "torch", "tensorflow")

@@ -114,9 +114,9 @@ def first_run_kb(spark: Spark) -> None:
 def mcp_cmd(obj: CliContext, session: str | None) -> None:
     """Serve MCP over stdio to one local agent (no keys needed)."""
     from spark_memory.http.logs import configure_logging
-    from spark_memory.http.sessions import local_session, session_name
     from spark_memory.mcp.server import build_server, fixed_seat, local_seat, run_stdio
     from spark_memory.mcp.tools import Seat
+    from spark_memory.service.sessions import local_session, session_name
 
     configure_logging("warning")  # stderr: stdout carries the protocol
     if obj.server is not None:

@@ -14,8 +14,9 @@ from types import FrameType
 import click
 
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
+from spark_memory.models import LOCAL_PRINCIPAL
+from spark_memory.service import Job
 from spark_memory.service.jobs import CURATION, REEMBED
-from spark_memory.store.protocol import Job
 
 
 @click.command("worker")
@@ -60,7 +61,11 @@ def worker(
 
     spark = obj.local
     for kind in enqueue:
-        job = spark.enqueue_curation() if kind == CURATION else spark.enqueue_reembed()
+        operator = LOCAL_PRINCIPAL
+        if kind == CURATION:
+            job = spark.enqueue_curation(principal=operator)
+        else:
+            job = spark.enqueue_reembed(principal=operator)
         _echo(f"queued {job.kind} job {job.id} ({job.state})", as_json)
     if list_only:
         _list(spark.jobs(limit=50), as_json)

@@ -29,7 +29,7 @@ from spark_memory.eval.ds1000 import Problem, select
 from spark_memory.eval.execution import HarnessOptions, Status, Task, execute_all
 from spark_memory.eval.judge import Judge, Verdict
 from spark_memory.eval.postprocess import postprocess
-from spark_memory.models import MAX_QUERY_CHARS
+from spark_memory.models import LOCAL_PRINCIPAL, MAX_QUERY_CHARS
 from spark_memory.providers.llm import ChatModel
 from spark_memory.service import Spark
 
@@ -143,6 +143,7 @@ class CoachEval:
                 budget_tokens=self.options.budget_tokens,
                 mode=self.options.coach_mode,
                 doc_types=DOC_TYPES[attempt.condition],
+                principal=LOCAL_PRINCIPAL,
             )
             attempt.spark_seconds = time.perf_counter() - start
             attempt.advice = render(rec)

@@ -27,8 +27,7 @@ from spark_memory.http.schemas import (
     StatsOut,
 )
 from spark_memory.models import Snippet
-from spark_memory.service import Spark
-from spark_memory.store.protocol import EpochRecord
+from spark_memory.service import EpochRecord, Spark
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
@@ -51,7 +50,7 @@ def kb_router(spark: Spark) -> APIRouter:
     @router.get("/libraries", response_model=list[LibraryOut], responses=responses())
     def libraries(principal: Caller) -> list[LibraryOut]:
         """Libraries and versions the knowledge base holds."""
-        return [LibraryOut(**vars(s)) for s in spark.store.library_stats()]
+        return [LibraryOut(**vars(s)) for s in spark.kb_libraries()]
 
     @router.get("/stats", response_model=StatsOut, responses=responses())
     def stats(principal: Caller) -> StatsOut:

@@ -37,13 +37,14 @@ from spark_memory.http.auth import Gate, McpGate
 from spark_memory.http.errors import ErrorBody, from_validation, http_error
 from spark_memory.http.limits import BodyLimit, RateLimiter
 from spark_memory.http.logs import LOGGER, RequestLog
+from spark_memory.http.mcp_seats import http_seats
 from spark_memory.http.metrics import CONTENT_TYPE, Metrics
 from spark_memory.http.routes import agent_router
 from spark_memory.http.schemas import Health
-from spark_memory.http.sessions import Ledger
-from spark_memory.mcp.server import build_server, http_seats
-from spark_memory.service import Spark
-from spark_memory.store.protocol import Job, JobState
+from spark_memory.mcp.server import build_server
+from spark_memory.models import LOCAL_PRINCIPAL
+from spark_memory.service import Job, JobState, Spark
+from spark_memory.service.sessions import Ledger
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _STATUS_NAMES = {404: "NotFound", 405: "MethodNotAllowed"}
@@ -201,6 +202,6 @@ def _one_epoch(spark: Spark) -> Job:
     server the store's leases decide who takes it, and an epoch already waiting is not
     queued twice; alone, the server runs it itself.
     """
-    job = spark.enqueue_curation()
+    job = spark.enqueue_curation(principal=LOCAL_PRINCIPAL)  # the server's own schedule
     spark.run_worker(once=True)
-    return spark.store.get_job(job.id)
+    return spark.job(job.id)

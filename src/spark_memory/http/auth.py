@@ -20,9 +20,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from spark_memory.errors import RateLimited, SparkError, Unauthorized
 from spark_memory.http.limits import RateLimiter, send_error
 from spark_memory.http.metrics import Metrics
-from spark_memory.http.sessions import SESSION_HEADER, session_name
 from spark_memory.models import Principal
 from spark_memory.service import Spark
+from spark_memory.service.sessions import SESSION_HEADER, session_name
 
 PRINCIPAL = "principal"  # the key in the ASGI scope's state
 # Shown in the OpenAPI document; parsing is ours (HTTPBearer's own errors are not 401s).

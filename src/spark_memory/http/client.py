@@ -33,7 +33,6 @@ from spark_memory.errors import (
 )
 from spark_memory.http.errors import from_response
 from spark_memory.http.schemas import AuditOut, EpochOut, KeyOut, ReceiptOut, RunOut, StatsOut
-from spark_memory.http.sessions import SESSION_HEADER, RunOutcome, RunReport
 from spark_memory.learning.policy import SecretPolicy
 from spark_memory.learning.secrets import Finding
 from spark_memory.learning.undo import EraseReport
@@ -47,16 +46,17 @@ from spark_memory.models import (
     SearchHit,
     Snippet,
 )
-from spark_memory.service.experience import WriteReceipt
-from spark_memory.service.facade import StoreStats
-from spark_memory.service.tenancy import NewKey
-from spark_memory.store.protocol import (
+from spark_memory.service import (
     AuditEntry,
     EmbeddingSpace,
     EpochEvent,
     EpochRecord,
     LibraryStat,
 )
+from spark_memory.service.experience import WriteReceipt
+from spark_memory.service.facade import StoreStats
+from spark_memory.service.sessions import SESSION_HEADER, RunOutcome, RunReport
+from spark_memory.service.tenancy import NewKey
 
 MAX_RETRY_WAIT = 10.0  # seconds; a longer Retry-After is the caller's to decide on
 

@@ -29,17 +29,17 @@ from spark_memory.http.schemas import (
     SearchOut,
     TraceBody,
 )
-from spark_memory.http.sessions import (
+from spark_memory.models import Evidence, Insight, Principal
+from spark_memory.service import Spark
+from spark_memory.service.experience import WriteReceipt
+from spark_memory.service.sessions import (
     SESSION_HEADER,
     Ledger,
     RunOutcome,
     record_run,
     session_name,
 )
-from spark_memory.http.verbs import BoundSpark
-from spark_memory.models import Evidence, Insight, Principal
-from spark_memory.service import Spark
-from spark_memory.service.experience import WriteReceipt
+from spark_memory.service.verbs import BoundSpark
 
 Caller = Annotated[Principal, Depends(caller)]
 Session = Annotated[

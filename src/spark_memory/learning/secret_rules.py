@@ -237,7 +237,7 @@ RULES: tuple[Rule, ...] = (
         "password-option",
         "password on a command line",
         r"(?:--password|--passwd|--pass|--db-password|--token|--api-key|--secret)[= ]['\"]?"
-        r"([^\s'\"$<>{}]{3,200})" + _END,
+        r"([^\s'\"`$<>{}]{3,200})" + _END,
         ("--pass", "--token", "--api-key", "--secret", "--db-password"),
         allow=r"(?i)^(?:-.*|\*+|x+|changeme|password|secret|token|.*(?:example|placeholder|your"
         r"|dummy).*)$",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal, Protocol, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -20,9 +20,6 @@ from pydantic import BaseModel, Field
 
 from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, MAX_BUDGET_TOKENS, MIN_BUDGET_TOKENS
 from spark_memory.errors import NotFound, SparkError
-from spark_memory.http.metrics import Metrics
-from spark_memory.http.sessions import SessionLog
-from spark_memory.http.verbs import AgentApi
 from spark_memory.mcp import shaping
 from spark_memory.mcp.shaping import MemoryResult, RecommendResult, SearchResult, WriteOut
 from spark_memory.models import (
@@ -37,6 +34,8 @@ from spark_memory.models import (
     Outcome,
     Snippet,
 )
+from spark_memory.service.sessions import SessionLog
+from spark_memory.service.verbs import AgentApi
 
 T = TypeVar("T")
 MAX_FETCH = 10
@@ -59,6 +58,13 @@ class Seat:
 
 
 SeatFor = Callable[[Context], Seat]
+
+
+class ToolMetrics(Protocol):
+    """Where tool calls are counted (the HTTP server's Prometheus metrics)."""
+
+    def tool_call(self, tool: str, ok: bool, seconds: float) -> None: ...
+
 
 # --- input types: every field has a limit an agent can read in the schema -------------------
 Task = Annotated[
@@ -130,7 +136,7 @@ served you in this session are linked automatically. If you can, run tests throu
 `spark run -- <your test command>` instead: it records this for you."""
 
 
-def register(server: MCPServer, seat_for: SeatFor, metrics: Metrics | None = None) -> None:
+def register(server: MCPServer, seat_for: SeatFor, metrics: ToolMetrics | None = None) -> None:
     """Add the seven tools to ``server``; each resolves its caller with ``seat_for``."""
     tools = SparkTools(seat_for, metrics)
     for name, description, hints in TOOLS:
@@ -140,7 +146,7 @@ def register(server: MCPServer, seat_for: SeatFor, metrics: Metrics | None = Non
 class SparkTools:
     """The tool bodies: resolve the caller, call its verbs, shape the result."""
 
-    def __init__(self, seat_for: SeatFor, metrics: Metrics | None) -> None:
+    def __init__(self, seat_for: SeatFor, metrics: ToolMetrics | None) -> None:
         self.seat_for = seat_for
         self.metrics = metrics
 

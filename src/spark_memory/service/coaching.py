@@ -1,7 +1,7 @@
 """The coaching use case: ``recommend``, wired from the coach to search and the LLM.
 
 The coach is a feature and may not import search; this mixin gives it the
-``Retriever`` port (``coach_retrieval.SearchRetriever``, over the store's search
+``Retriever`` port (``search.retrieval.SearchRetriever``, over the store's search
 channels) and builds the LLM client from settings the first time an LLM-written
 recommendation is asked for.
 """
@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 from spark_memory.coach.agent import Coach, make_request
 from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, Mode, Recommendation
-from spark_memory.models import LOCAL_PRINCIPAL, DocType, Principal
+from spark_memory.models import DocType, Principal
 from spark_memory.providers.llm import ChatModel, OpenAIChat
+from spark_memory.search.retrieval import SearchRetriever
 from spark_memory.service.base import ServiceBase
-from spark_memory.service.coach_retrieval import SearchRetriever
 
 
 class Coaching(ServiceBase):
@@ -32,7 +32,7 @@ class Coaching(ServiceBase):
         environment: Mapping[str, str] | None = None,
         budget_tokens: int = DEFAULT_BUDGET_TOKENS,
         mode: Mode | str = Mode.AUTO,
-        principal: Principal = LOCAL_PRINCIPAL,
+        principal: Principal,
         doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
     ) -> Recommendation:
         """Advice for a task before code is written, or for an error after it failed.

@@ -130,7 +130,7 @@ class Experience(ServiceBase):
         served_ids: Sequence[str] = (),
         secrets: SecretPolicy | None = None,
         idempotency_key: str | None = None,
-        principal: Principal = LOCAL_PRINCIPAL,
+        principal: Principal,
     ) -> WriteReceipt:
         """Store one attempt (private to the org); secrets are redacted or the trace refused."""
         _require_writer(principal)
@@ -166,7 +166,7 @@ class Experience(ServiceBase):
         evidence: Evidence | None = None,
         secrets: SecretPolicy | None = None,
         idempotency_key: str | None = None,
-        principal: Principal = LOCAL_PRINCIPAL,
+        principal: Principal,
     ) -> WriteReceipt:
         """Store an agent-written insight; unsafe or injected content is refused."""
         _require_writer(principal)
@@ -212,7 +212,7 @@ class Experience(ServiceBase):
         tags: Sequence[str] = (),
         query: str = "",
         secrets: SecretPolicy | None = None,
-        principal: Principal = LOCAL_PRINCIPAL,
+        principal: Principal,
     ) -> WriteReceipt:
         """Add to an insight of the caller's org (public ones change only through curation)."""
         _require_writer(principal)
@@ -250,7 +250,7 @@ class Experience(ServiceBase):
         correct: bool | None = None,
         verified: Outcome | str | None = None,
         comment: str = "",
-        principal: Principal = LOCAL_PRINCIPAL,
+        principal: Principal,
     ) -> WriteReceipt:
         """Vote on a snippet or insight the caller can see; the latest vote per agent counts."""
         _require_writer(principal)
@@ -280,16 +280,14 @@ class Experience(ServiceBase):
         return _receipt(feedback.id, True, screened)
 
     # --- reads -------------------------------------------------------------------------------
-    def get_memory(self, insight_id: str, *, principal: Principal = LOCAL_PRINCIPAL) -> Insight:
+    def get_memory(self, insight_id: str, *, principal: Principal) -> Insight:
         """One insight the caller may see; provenance is shown only to the owning org."""
         insight = self.store.get_insight(insight_id, principal)
         if insight.org_id != principal.org_id:
             insight = insight.model_copy(update={"provenance": Provenance()})
         return insight
 
-    def audit_log(
-        self, *, limit: int = 100, principal: Principal = LOCAL_PRINCIPAL
-    ) -> list[AuditEntry]:
+    def audit_log(self, *, limit: int = 100, principal: Principal) -> list[AuditEntry]:
         """The org's writes (admins), or the caller's own writes, most recent first."""
         if principal.role is Role.ADMIN:
             return self.store.audit_log(principal.org_id, limit)
@@ -297,7 +295,7 @@ class Experience(ServiceBase):
         return [e for e in entries if e.agent_id == principal.agent_id][:limit]
 
     # --- curation ------------------------------------------------------------------------------
-    def curate(self, *, principal: Principal = LOCAL_PRINCIPAL) -> EpochRecord:
+    def curate(self, *, principal: Principal) -> EpochRecord:
         """Run one curation epoch now; an org admin sees the counts and its own events."""
         _require_admin(principal)
         self.check_space()
@@ -306,14 +304,12 @@ class Experience(ServiceBase):
         )
         return self._epoch_view(curator.run(), principal)
 
-    def epochs(
-        self, *, limit: int = 20, principal: Principal = LOCAL_PRINCIPAL
-    ) -> list[EpochRecord]:
+    def epochs(self, *, limit: int = 20, principal: Principal) -> list[EpochRecord]:
         _require_admin(principal)
         return [self._epoch_view(e, principal) for e in self.store.list_epochs(limit)]
 
     # --- undo -----------------------------------------------------------------------------------
-    def revert(self, target_id: str, *, principal: Principal = LOCAL_PRINCIPAL) -> WriteReceipt:
+    def revert(self, target_id: str, *, principal: Principal) -> WriteReceipt:
         """Undo the caller's latest write on ``target_id``, within the revert window."""
         _require_writer(principal)
         now = utcnow()
@@ -322,15 +318,13 @@ class Experience(ServiceBase):
         self._audit(principal, "revert", target_id, detail(reverts=entry.seq, action=entry.action))
         return WriteReceipt(target_id, "reverted", what)
 
-    def unmerge(self, insight_id: str, *, principal: Principal = LOCAL_PRINCIPAL) -> list[str]:
+    def unmerge(self, insight_id: str, *, principal: Principal) -> list[str]:
         """Undo the org's merges into an insight (org admin); the lessons' ids, restored."""
         restored = unmerge(self._undo(), principal, insight_id)
         self._audit(principal, "insight.unmerge", insight_id, detail(restored=restored))
         return restored
 
-    def erase(
-        self, *, agent_id: str | None = None, principal: Principal = LOCAL_PRINCIPAL
-    ) -> EraseReport:
+    def erase(self, *, agent_id: str | None = None, principal: Principal) -> EraseReport:
         """Delete all data of one agent of the caller's org, or of the whole org (admin)."""
         report = erase(self._undo(), principal, agent_id, utcnow())
         action = "org.erase" if agent_id is None else "agent.erase"

@@ -5,6 +5,7 @@ This is the only module that picks a store backend or an embedder.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,6 @@ from spark_memory.config import Settings
 from spark_memory.errors import ConfigError, EmbeddingMismatch
 from spark_memory.learning.admission import insight_text
 from spark_memory.models import (
-    LOCAL_PRINCIPAL,
     DocType,
     Principal,
     SearchFilters,
@@ -88,7 +88,7 @@ class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, ServiceBase):
         self,
         query: str,
         *,
-        principal: Principal = LOCAL_PRINCIPAL,
+        principal: Principal,
         libraries: Sequence[str] = (),
         versions: dict[str, str] | None = None,
         kinds: Sequence[str] = (),
@@ -110,6 +110,11 @@ class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, ServiceBase):
             embedding=self.store.embedding_space(),
             libraries=self.store.library_stats(),
         )
+
+    def insight_counts(self) -> dict[str, int]:
+        """How many insights of every org there are per status (the operator's view)."""
+        insights = self.store.unscoped_insights_since(None, limit=_ALL)
+        return dict(Counter(i.status.value for i in insights))
 
     def reembed(self, progress: Progress | None = None, batch: int = 256) -> int:
         """Re-embed every snippet and insight with the configured embedder.

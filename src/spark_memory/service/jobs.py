@@ -59,13 +59,13 @@ class Jobs(ServiceBase):
     reembed: Callable[[Progress | None], int]
 
     # --- queueing ------------------------------------------------------------------------
-    def enqueue_curation(self, *, principal: Principal = LOCAL_PRINCIPAL) -> Job:
+    def enqueue_curation(self, *, principal: Principal) -> Job:
         """Queue a curation epoch (coalesced with one already waiting)."""
         if principal.role is not Role.ADMIN:
             raise Forbidden("queueing curation needs an org admin key")
         return self.store.enqueue_job(JobSpec(_job_id(), CURATION, {}, lane=LANE))
 
-    def enqueue_reembed(self, *, principal: Principal = LOCAL_PRINCIPAL) -> Job:
+    def enqueue_reembed(self, *, principal: Principal) -> Job:
         """Queue re-embedding the whole store with the configured embedder."""
         if principal != LOCAL_PRINCIPAL:
             raise Forbidden("re-embedding changes the whole store; only its operator may")
@@ -74,6 +74,9 @@ class Jobs(ServiceBase):
 
     def jobs(self, states: Sequence[JobState] = (), limit: int = 100) -> list[Job]:
         return self.store.list_jobs(states, KINDS, limit)
+
+    def job(self, job_id: str) -> Job:
+        return self.store.get_job(job_id)
 
     # --- working ---------------------------------------------------------------------------
     def run_worker(
@@ -111,7 +114,7 @@ class Jobs(ServiceBase):
     def _step(self, report: WorkerReport, schedule: _Schedule) -> bool:
         """Queue a due epoch, then take and run one job; False when there was none."""
         if schedule.due():
-            self.enqueue_curation()
+            self.enqueue_curation(principal=LOCAL_PRINCIPAL)  # the operator's schedule
         job = self.store.claim_job(report.worker, KINDS, self.settings.job_lease)
         if job is None:
             return False

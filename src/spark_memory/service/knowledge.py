@@ -18,7 +18,7 @@ from spark_memory.knowledge.names import check_library_name, missing_libraries, 
 from spark_memory.knowledge.sources import checkout, known_sources, parse_source
 from spark_memory.models import Snippet
 from spark_memory.service.base import Progress, ServiceBase
-from spark_memory.store.protocol import WriteResult
+from spark_memory.store.protocol import LibraryStat, WriteResult
 
 # What the default install brings and the first run harvests; PyTorch and TensorFlow
 # come from an environment that has them (`spark kb ingest torch --python ...`).
@@ -158,6 +158,10 @@ class Knowledge(ServiceBase):
 
     def kb_show(self, snippet_id: str) -> Snippet:
         return self.store.get_snippet(snippet_id)
+
+    def kb_libraries(self) -> list[LibraryStat]:
+        """Libraries and versions the knowledge base holds, with snippet counts."""
+        return self.store.library_stats()
 
     def kb_is_empty(self) -> bool:
         return not self.store.library_stats()

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from spark_memory.errors import InvalidInput, NotFound
-from spark_memory.http.verbs import AgentApi
 from spark_memory.models import MAX_K, MAX_TEXT_CHARS, Outcome, Principal, utcnow
 from spark_memory.service.experience import WriteReceipt
+from spark_memory.service.verbs import AgentApi
 
 SESSION_HEADER = "X-Spark-Session"
 DEFAULT_SESSION = "default"

@@ -70,7 +70,7 @@ class Tenancy(ServiceBase):
         agent: str,
         role: Role | str = Role.WRITER,
         *,
-        principal: Principal = LOCAL_PRINCIPAL,
+        principal: Principal,
     ) -> NewKey:
         """A new key for ``agent`` of ``org``; the org and agent are created on first use.
 
@@ -89,7 +89,7 @@ class Tenancy(ServiceBase):
         )
         return NewKey(key_id, secret, org, agent_id, role)
 
-    def revoke_key(self, key_id: str, *, principal: Principal = LOCAL_PRINCIPAL) -> None:
+    def revoke_key(self, key_id: str, *, principal: Principal) -> None:
         """Revoke a key by id; another org's key ids are reported as not found."""
         found = _KEY_ID.fullmatch(key_id)
         if found is None:

@@ -1,14 +1,15 @@
 """The verbs every interface speaks, as protocols: in-process or over HTTP, same calls.
 
 ``AgentApi`` is what an agent does (the MCP tools); ``SparkApi`` adds what an org
-admin does. The ``Spark`` façade satisfies both with the local principal; ``BoundSpark``
-binds the façade to one caller's principal; ``SparkClient`` satisfies both over HTTP.
+admin does. The ``Spark`` façade's methods all take the caller's principal, required;
+``BoundSpark`` binds the façade to one caller's principal and satisfies both
+protocols; ``SparkClient`` satisfies both over HTTP (the key decides the principal).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, Mode, Recommendation
 from spark_memory.learning.policy import SecretPolicy
@@ -23,9 +24,9 @@ from spark_memory.models import (
     SearchHit,
     Snippet,
 )
-from spark_memory.service import Spark, StoreStats
 from spark_memory.service.experience import WriteReceipt
-from spark_memory.store.protocol import AuditEntry, EpochRecord
+from spark_memory.service.facade import Spark, StoreStats
+from spark_memory.store.protocol import AuditEntry, EpochRecord, LibraryStat
 
 
 class AgentApi(Protocol):
@@ -112,51 +113,26 @@ class SparkApi(AgentApi, Protocol):
 
     def stats(self) -> StoreStats: ...
 
+    def kb_libraries(self) -> list[LibraryStat]: ...
+
 
 class BoundSpark:
-    """The façade's agent verbs on behalf of one principal (an API key's, or the local one)."""
+    """The façade's verbs on behalf of one principal (an API key's, or the local one).
+
+    The verbs' signatures are the protocols' above; each method forwards its arguments
+    as they are and adds the principal, so no signature is written out again here.
+    """
 
     def __init__(self, spark: Spark, principal: Principal) -> None:
         self.spark = spark
         self.principal = principal
 
-    def search(
-        self,
-        query: str,
-        *,
-        libraries: Sequence[str] = (),
-        versions: dict[str, str] | None = None,
-        kinds: Sequence[str] = (),
-        k: int = 10,
-    ) -> list[SearchHit]:
-        return self.spark.search(
-            query,
-            libraries=libraries,
-            versions=versions,
-            kinds=kinds,
-            k=k,
-            principal=self.principal,
-        )
+    # --- what an agent does ------------------------------------------------------------------
+    def search(self, *args: Any, **kwargs: Any) -> list[SearchHit]:
+        return self.spark.search(*args, **kwargs, principal=self.principal)
 
-    def recommend(
-        self,
-        task: str,
-        *,
-        code: str | None = None,
-        error: str | None = None,
-        environment: Mapping[str, str] | None = None,
-        budget_tokens: int = DEFAULT_BUDGET_TOKENS,
-        mode: Mode | str = Mode.AUTO,
-    ) -> Recommendation:
-        return self.spark.recommend(
-            task,
-            code=code,
-            error=error,
-            environment=environment,
-            budget_tokens=budget_tokens,
-            mode=mode,
-            principal=self.principal,
-        )
+    def recommend(self, *args: Any, **kwargs: Any) -> Recommendation:
+        return self.spark.recommend(*args, **kwargs, principal=self.principal)
 
     def get_memory(self, insight_id: str) -> Insight:
         return self.spark.get_memory(insight_id, principal=self.principal)
@@ -164,83 +140,36 @@ class BoundSpark:
     def kb_show(self, snippet_id: str) -> Snippet:
         return self.spark.kb_show(snippet_id)  # the knowledge base is public
 
-    def create_memory(
-        self,
-        title: str,
-        content: str,
-        *,
-        query: str = "",
-        tags: Sequence[str] = (),
-        kind: InsightKind | str = InsightKind.PRACTICE,
-        scope: Scope | str = Scope.ORG,
-        evidence: Evidence | None = None,
-        secrets: SecretPolicy | None = None,
-        idempotency_key: str | None = None,
-    ) -> WriteReceipt:
-        return self.spark.create_memory(
-            title,
-            content,
-            query=query,
-            tags=tags,
-            kind=kind,
-            scope=scope,
-            evidence=evidence,
-            secrets=secrets,
-            idempotency_key=idempotency_key,
-            principal=self.principal,
-        )
+    def create_memory(self, *args: Any, **kwargs: Any) -> WriteReceipt:
+        return self.spark.create_memory(*args, **kwargs, principal=self.principal)
 
-    def enrich_memory(
-        self, insight_id: str, addition: str, *, tags: Sequence[str] = (), query: str = ""
-    ) -> WriteReceipt:
-        return self.spark.enrich_memory(
-            insight_id, addition, tags=tags, query=query, principal=self.principal
-        )
+    def enrich_memory(self, *args: Any, **kwargs: Any) -> WriteReceipt:
+        return self.spark.enrich_memory(*args, **kwargs, principal=self.principal)
 
-    def share_feedback(
-        self,
-        target_id: str,
-        *,
-        relevant: bool | None = None,
-        correct: bool | None = None,
-        verified: Outcome | str | None = None,
-        comment: str = "",
-    ) -> WriteReceipt:
-        return self.spark.share_feedback(
-            target_id,
-            relevant=relevant,
-            correct=correct,
-            verified=verified,
-            comment=comment,
-            principal=self.principal,
-        )
+    def share_feedback(self, *args: Any, **kwargs: Any) -> WriteReceipt:
+        return self.spark.share_feedback(*args, **kwargs, principal=self.principal)
 
-    def record_trace(
-        self,
-        task: str,
-        *,
-        code: str = "",
-        outcome: Outcome | str = Outcome.UNKNOWN,
-        test_output: str = "",
-        error: str = "",
-        correction: str = "",
-        environment: Mapping[str, str] | None = None,
-        model: str = "",
-        served_ids: Sequence[str] = (),
-        secrets: SecretPolicy | None = None,
-        idempotency_key: str | None = None,
-    ) -> WriteReceipt:
-        return self.spark.record_trace(
-            task,
-            code=code,
-            outcome=outcome,
-            test_output=test_output,
-            error=error,
-            correction=correction,
-            environment=environment,
-            model=model,
-            served_ids=served_ids,
-            secrets=secrets,
-            idempotency_key=idempotency_key,
-            principal=self.principal,
-        )
+    def record_trace(self, *args: Any, **kwargs: Any) -> WriteReceipt:
+        return self.spark.record_trace(*args, **kwargs, principal=self.principal)
+
+    # --- what an org admin does ------------------------------------------------------------
+    def curate(self) -> EpochRecord:
+        return self.spark.curate(principal=self.principal)
+
+    def epochs(self, *, limit: int = 20) -> list[EpochRecord]:
+        return self.spark.epochs(limit=limit, principal=self.principal)
+
+    def audit_log(self, *, limit: int = 100) -> list[AuditEntry]:
+        return self.spark.audit_log(limit=limit, principal=self.principal)
+
+    def revert(self, target_id: str) -> WriteReceipt:
+        return self.spark.revert(target_id, principal=self.principal)
+
+    def erase(self, *, agent_id: str | None = None) -> EraseReport:
+        return self.spark.erase(agent_id=agent_id, principal=self.principal)
+
+    def stats(self) -> StoreStats:
+        return self.spark.stats()  # the knowledge base's counts: public
+
+    def kb_libraries(self) -> list[LibraryStat]:
+        return self.spark.kb_libraries()
