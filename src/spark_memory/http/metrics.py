@@ -14,6 +14,8 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 Labels = tuple[tuple[str, str], ...]
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+MAX_SERIES = 500  # per metric
 
 
 class _Histogram:
@@ -39,7 +41,9 @@ class Metrics:
 
     # --- what the server reports ---------------------------------------------------------
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
-        labels = (("method", method), ("route", route), ("status", str(status)))
+        # Any token parses as an HTTP method: an unknown one is "other", never its text.
+        known = method if method in _METHODS else "other"
+        labels = (("method", known), ("route", route), ("status", str(status)))
         self.inc("spark_http_requests_total", labels, "HTTP requests by route and status")
         self.observe(
             "spark_http_request_duration_seconds",
@@ -80,12 +84,14 @@ class Metrics:
         with self._lock:
             self._help.setdefault(name, ("counter", help_text))
             series = self._counters[name]
+            labels = _bounded(series, labels)
             series[labels] = series.get(labels, 0.0) + value
 
     def observe(self, name: str, labels: Labels, seconds: float, help_text: str) -> None:
         with self._lock:
             self._help.setdefault(name, ("histogram", help_text))
-            self._histograms[name].setdefault(labels, _Histogram()).observe(seconds)
+            series = self._histograms[name]
+            series.setdefault(_bounded(series, labels), _Histogram()).observe(seconds)
 
     def render(self) -> str:
         with self._lock:
@@ -99,6 +105,16 @@ class Metrics:
                     for labels, hist in sorted(self._histograms[name].items()):
                         lines += _histogram_lines(name, labels, hist)
             return "\n".join(lines) + "\n"
+
+
+def _bounded(series: Mapping[Labels, object], labels: Labels) -> Labels:
+    """``labels``, or every value "other" once a metric holds MAX_SERIES label sets.
+
+    Label values come from a fixed vocabulary (route templates, tool names, methods), so
+    the cap is a backstop: whatever a client sends, a metric never holds more series."""
+    if labels in series or len(series) < MAX_SERIES:
+        return labels
+    return tuple((key, "other") for key, _ in labels)
 
 
 def _counter_lines(name: str, series: Iterable[tuple[Labels, float]]) -> list[str]:
