@@ -1,16 +1,25 @@
-"""``spark ask``: the coach's recommendation for a task, readable or as JSON."""
+"""``spark ask``: the coach's recommendation for a task, readable or as JSON.
+
+It answers through a running `spark serve` when one is published in ``$SPARK_HOME``
+(and ``$SPARK_API_KEY`` holds a key), otherwise from the local store. Input errors are
+found before anything heavy loads, so they come back at once: the coach's own module
+imports NumPy and pydantic, so its mode names and default budget are repeated here
+(tests/cli/test_ask_cmd.py checks they agree).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
+from spark_memory.cli.advice_text import render_json
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
-from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, Mode, Recommendation
-from spark_memory.coach.render import render
 from spark_memory.errors import InvalidInput, PayloadTooLarge
-from spark_memory.models import MAX_TEXT_CHARS
+
+MODES = ("auto", "llm", "extractive")  # coach.models.Mode
+DEFAULT_BUDGET = 800  # coach.models.DEFAULT_BUDGET_TOKENS
 
 
 @click.command("ask")
@@ -27,14 +36,14 @@ from spark_memory.models import MAX_TEXT_CHARS
 )
 @click.option(
     "--budget",
-    default=DEFAULT_BUDGET_TOKENS,
+    default=DEFAULT_BUDGET,
     show_default=True,
     help="Most tokens the recommendation may take.",
 )
 @click.option(
     "--mode",
-    type=click.Choice([m.value for m in Mode]),
-    default=Mode.AUTO.value,
+    type=click.Choice(MODES),
+    default="auto",
     show_default=True,
     help="llm needs an LLM configured; extractive never calls one.",
 )
@@ -51,25 +60,42 @@ def ask(
     as_json: bool,
 ) -> None:
     """Advice before you write code, or when you hit an error."""
-    rec = obj.spark.recommend(
-        task,
-        code=_read_code(code_file),
-        error=error,
-        environment=_packages(environment),
-        budget_tokens=budget,
-        mode=mode,
-    )
+    if not task.strip():
+        raise click.BadParameter("the task is empty", param_hint="TASK")
+    request = {
+        "task": task,
+        "code": _read_code(code_file),
+        "error": error,
+        "environment": _packages(environment),
+        "budget_tokens": budget,
+        "mode": mode,
+    }
+    rec = _recommend(obj, request)
     if as_json:
-        emit_json(rec.model_dump(mode="json"))
+        emit_json(rec)
         return
-    click.echo(render(rec))
+    click.echo(render_json(rec))
     click.echo("")
     click.echo(_footer(rec))
+
+
+def _recommend(obj: CliContext, request: dict[str, Any]) -> dict[str, Any]:
+    served = obj.served
+    if served is not None:
+        answer = obj.through_server(lambda: served.post("/recommend", request))
+        if isinstance(answer, dict):
+            return answer
+    task = request.pop("task")
+    rec = obj.spark.recommend(task, **request)
+    dumped: dict[str, Any] = rec.model_dump(mode="json")
+    return dumped
 
 
 def _read_code(path: Path | None) -> str:
     if path is None:
         return ""
+    from spark_memory.models import MAX_TEXT_CHARS
+
     if path.stat().st_size > MAX_TEXT_CHARS * 4:  # cheap guard before reading a huge file
         raise PayloadTooLarge(f"{path} is too large; the limit is {MAX_TEXT_CHARS} characters")
     try:
@@ -88,21 +114,27 @@ def _packages(items: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _footer(rec: Recommendation) -> str:
-    intent = rec.intent
-    libs = ", ".join(f"{lib} {intent.versions.get(lib, '')}".strip() for lib in intent.libraries)
-    lines = [f"intent: {intent.task_kind.value}; libraries: {libs or 'none detected'}"]
-    for lib, others in intent.lookalikes.items():
+def _footer(rec: dict[str, Any]) -> str:
+    intent = rec.get("intent") or {}
+    versions = intent.get("versions") or {}
+    libs = ", ".join(
+        f"{lib} {versions.get(lib, '')}".strip() for lib in intent.get("libraries") or []
+    )
+    kind = intent.get("task_kind", "general")
+    lines = [f"intent: {kind}; libraries: {libs or 'none detected'}"]
+    for lib, others in (intent.get("lookalikes") or {}).items():
         lines.append(f"  not to be confused with {lib}: {', '.join(others)}")
-    if intent.error_signature:
-        lines.append(f"  error signature: {intent.error_signature}")
-    lines.append("queries: " + " | ".join(f"{q.purpose}: {q.text[:60]}" for q in rec.queries))
-    model = f" ({rec.model})" if rec.model else ""
-    usage = f"tokens: {rec.tokens.used}/{rec.tokens.budget}; mode: {rec.mode.value}{model}"
-    if rec.tokens.llm_calls:
+    if intent.get("error_signature"):
+        lines.append(f"  error signature: {intent['error_signature']}")
+    queries = rec.get("queries") or []
+    lines.append("queries: " + " | ".join(f"{q['purpose']}: {q['text'][:60]}" for q in queries))
+    tokens = rec.get("tokens") or {}
+    model = f" ({rec['model']})" if rec.get("model") else ""
+    usage = f"tokens: {tokens.get('used')}/{tokens.get('budget')}; mode: {rec.get('mode')}{model}"
+    if tokens.get("llm_calls"):
         usage += (
-            f"; llm: {rec.tokens.llm_calls} call(s), {rec.tokens.llm_prompt} prompt"
-            f" + {rec.tokens.llm_completion} completion tokens"
+            f"; llm: {tokens['llm_calls']} call(s), {tokens.get('llm_prompt', 0)} prompt"
+            f" + {tokens.get('llm_completion', 0)} completion tokens"
         )
     lines.append(usage)
     return "\n".join(lines)

@@ -13,20 +13,23 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from spark_memory.config import Settings
 
 if TYPE_CHECKING:  # imported when first used: `spark --help` must start fast
+    from spark_memory.cli.served import Served
     from spark_memory.http.client import SparkClient
     from spark_memory.service import Spark
     from spark_memory.service.verbs import SparkApi
 
 API_KEY_ENV = "SPARK_API_KEY"
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,7 +41,12 @@ class CliContext:
 
     @property
     def settings(self) -> Settings:
-        return Settings.load(**self.overrides)
+        overrides = dict(self.overrides)
+        home = overrides.pop("home", None)
+        if home is None:
+            return Settings.load(**overrides)
+        # `--home` is $SPARK_HOME for this command: its config.toml is the one read.
+        return Settings.load({**os.environ, "SPARK_HOME": str(home)}, **overrides)
 
     @property
     def spark(self) -> SparkApi:
@@ -49,6 +57,24 @@ class CliContext:
         from spark_memory.service.verbs import BoundSpark
 
         return BoundSpark(self.local, LOCAL_PRINCIPAL)
+
+    @property
+    def served(self) -> Served | None:
+        """The `spark serve` published in this home, to answer through (not with --server)."""
+        if self.server is not None:
+            return None
+        from spark_memory.cli.served import find_server
+
+        return find_server(self.settings.home, os.environ)
+
+    def through_server(self, call: Callable[[], T]) -> T | None:
+        """``call()``'s answer, or None when the server did not answer: use the local store."""
+        from spark_memory.cli.served import Unreachable
+
+        try:
+            return call()
+        except Unreachable:
+            return None
 
     @property
     def local(self) -> Spark:

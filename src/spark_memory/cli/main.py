@@ -44,6 +44,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "admin_cmd:import_cmd",
         "Import an export made by `spark export` (idempotent: importing twice changes nothing).",
     ),
+    "hook": (
+        "hook_cmd:hook_group",
+        "Commands that agent hooks run (installed by `spark init AGENT --hooks`).",
+    ),
     "init": (
         "init_cmd:init",
         "Set up AGENT to use Spark: its MCP entry and a rules block on when to call which tool.",
@@ -75,6 +79,9 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "worker": ("worker_cmd:worker", "Run curation and re-embedding jobs queued in the store."),
 }
+
+
+JSON_ERRORS = "spark.json_errors"
 
 
 def load_command(name: str) -> click.Command:
@@ -111,12 +118,21 @@ class SparkGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Asked for JSON, a script gets its errors as JSON too (same exit codes).
+        ctx.meta[JSON_ERRORS] = "--json" in args
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
+        as_json = bool(ctx.meta.get(JSON_ERRORS))
         try:
             return super().invoke(ctx)
         except SparkError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            sys.exit(exc.exit_code)
+            _fail(exc.message, exc.exit_code, as_json)
+        except click.ClickException as exc:  # bad options and arguments: exit 2
+            if not as_json:
+                raise
+            _fail(exc.format_message(), exc.exit_code, as_json)
         finally:
             obj = ctx.find_object(CliContext)
             if obj is not None:
@@ -142,6 +158,14 @@ def cli(ctx: click.Context, home: Path | None, server: str | None) -> None:
     ctx.obj = CliContext(overrides, server=server)
 
 
+def _fail(message: str, exit_code: int, as_json: bool) -> None:
+    if as_json:
+        emit_json({"error": message})
+    else:
+        click.echo(f"error: {message}", err=True)
+    sys.exit(exit_code)
+
+
 @cli.command()
 @click.argument("query")
 @click.option("--library", "libraries", multiple=True, help="Only this library (repeatable).")
@@ -151,7 +175,7 @@ def cli(ctx: click.Context, home: Path | None, server: str | None) -> None:
 @click.option(
     "--kind", "kinds", multiple=True, help="api, guide, example, note, or an insight kind."
 )
-@click.option("--k", default=10, show_default=True, help="How many results.")
+@click.option("-k", "--k", "k", default=10, show_default=True, help="How many results.")
 @click.option("--explain", is_flag=True, help="Show each hit's rank and score per channel.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
@@ -166,20 +190,36 @@ def search(
     as_json: bool,
 ) -> None:
     """Hybrid search of documentation and experience."""
-    hits = obj.spark.search(query, libraries=libraries, versions=_pairs(versions), kinds=kinds, k=k)
+    if not query.strip():
+        raise click.BadParameter("the query is empty", param_hint="QUERY")
+    pairs = _pairs(versions)
+    served = obj.served
+    if served is not None:
+        body = {"query": query, "libraries": libraries, "versions": pairs, "kinds": kinds, "k": k}
+        found = obj.through_server(lambda: served.post("/search", body))
+        if found is not None:
+            _print_hits(found["hits"], as_json, explain)
+            return
+    hits = obj.spark.search(query, libraries=libraries, versions=pairs, kinds=kinds, k=k)
+    _print_hits([h.model_dump(mode="json") for h in hits], as_json, explain)
+
+
+def _print_hits(hits: list[dict[str, Any]], as_json: bool, explain: bool) -> None:
     if as_json:
-        emit_json([h.model_dump(mode="json") for h in hits])
+        emit_json(hits)
         return
     if not hits:
         click.echo("no results")
     for n, hit in enumerate(hits, 1):
-        name = hit.symbol or hit.title
-        click.echo(f"{n:>2}. {name}  [{hit.library} {hit.version} {hit.kind}]  {hit.id}")
-        first = hit.text.strip().splitlines()[0] if hit.text.strip() else ""
-        click.echo(f"    {first[:110]}")
+        name = hit.get("symbol") or hit.get("title")
+        where = f"{hit.get('library', '')} {hit.get('version', '')} {hit.get('kind', '')}"
+        click.echo(f"{n:>2}. {name}  [{where}]  {hit['id']}")
+        text = str(hit.get("text") or "").strip()
+        click.echo(f"    {text.splitlines()[0][:110] if text else ''}")
         if explain:
-            parts = [f"{c}: rank {s.rank} score {s.score:.4g}" for c, s in hit.channels.items()]
-            click.echo(f"    fused {hit.score:.4f} | " + " | ".join(parts))
+            channels = hit.get("channels") or {}
+            parts = [f"{c}: rank {s['rank']} score {s['score']:.4g}" for c, s in channels.items()]
+            click.echo(f"    fused {hit['score']:.4f} | " + " | ".join(parts))
 
 
 def _pairs(items: tuple[str, ...]) -> dict[str, str]:
