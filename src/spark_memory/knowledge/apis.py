@@ -173,7 +173,7 @@ def section_apis(blocks: Sequence[Block], *, library: str, table: SymbolTable | 
     found: list[str] = []
     for block in blocks:
         for ref in block.refs:
-            name = table.resolve(ref, block.module, library) if table else _plain(ref)
+            name = table.resolve(ref, block.module, library) if table else _plain(ref, block.module)
             if name:
                 found.append(name)
     calls = [c for b in blocks if b.kind == "code" for c in code_calls(b.text, table)]
@@ -182,8 +182,13 @@ def section_apis(blocks: Sequence[Block], *, library: str, table: SymbolTable | 
     return list(dict.fromkeys([*found, *named, *calls]))[:MAX_APIS]
 
 
-def _plain(ref: str) -> str | None:
+def _plain(ref: str, module: str) -> str | None:
+    """Without a table: a reference as written, under the currentmodule when it is
+    not already (``argsort`` under ``numpy``)."""
     ref = ref.strip().lstrip("~.").rstrip("()")
+    root = module.split(".")[0]
+    if module and ref.split(".")[0] not in (root, *DEFAULT_IMPORTS.values()):
+        return f"{module}.{ref}"
     return ref if "." in ref else None
 
 
@@ -328,6 +333,8 @@ class _Calls(ast.NodeVisitor):
         if FACTORIES.match(name):
             return "pandas.DataFrame" if name.startswith("pandas.") else "numpy.ndarray"
         receiver = name.rpartition(".")[0]
+        if last in ("fit", "set_params", "set_output"):  # scikit-learn returns the estimator
+            return receiver
         return receiver if receiver in SAME_TYPE else None
 
 

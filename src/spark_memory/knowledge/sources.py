@@ -160,14 +160,14 @@ def known_sources(folders: Sequence[Path], libraries: Sequence[str] = ()) -> lis
     """Guide sources present on this machine, of ``libraries`` (default: all known)."""
     wanted = set(libraries)
     found: dict[str, GuideSource] = {}
-    for package, (library, _) in DEBIAN_DOCS.items():
-        if (DEBIAN_ROOT / package).is_dir() and (not wanted or library in wanted):
-            found.setdefault(library, parse_source(f"debian:{package}"))
-    for folder in folders:
+    for folder in folders:  # folders someone configured come before packages
         if not folder.is_dir():
             continue
         for child in sorted(folder.iterdir()):
             named = _LIBRARY_DIR.match(child.name)
             if child.is_dir() and named and (not wanted or named.group(1) in wanted):
                 found.setdefault(named.group(1), parse_source(str(child)))
+    for package, (library, _) in DEBIAN_DOCS.items():
+        if (DEBIAN_ROOT / package).is_dir() and (not wanted or library in wanted):
+            found.setdefault(library, parse_source(f"debian:{package}"))
     return [found[k] for k in sorted(found)]

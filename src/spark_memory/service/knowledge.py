@@ -130,13 +130,32 @@ class Knowledge(ServiceBase):
         source = replace(source, base_url=base_url or source.base_url)
         if not source.version:
             raise InvalidInput(f"say which version {spec} documents (--doc-version)")
+        # Search serves one version of a library; guides of a nearby release (scipy
+        # 1.10.1 docs, scipy 1.12.0 installed) join the version the KB holds.
+        served = self._served_version(source.library)
+        filed = replace(source, version=served) if served else source
         table = self._symbol_table()
         with checkout(source) as root:
-            snippets, report = guide_snippets(root, source, table)
+            snippets, report = guide_snippets(root, filed, table)
         if not snippets:
             raise InvalidInput(f"no guide pages or example scripts under {spec}")
+        problems = report.problems[:20]
+        if filed.version != source.version:
+            problems.append(
+                f"{source.library} {source.version} guides filed under {served}, "
+                "the version whose docstrings the knowledge base holds"
+            )
         written = ingest(snippets, self.store, self.embedder, progress, owns=is_doc_section)
-        return KbIngestResult(written, guides=[report], problems=report.problems[:20])
+        return KbIngestResult(written, guides=[report], problems=problems)
+
+    def _served_version(self, library: str) -> str:
+        """The one version of ``library`` whose API docstrings the store holds, if one."""
+        versions = {
+            s.version
+            for s in self.store.library_stats()
+            if s.library == library and s.by_kind.get("api")
+        }
+        return versions.pop() if len(versions) == 1 else ""
 
     def kb_known_guides(self, libraries: Sequence[str] = ()) -> list[str]:
         """The guide sources of this machine (installed doc packages, guide folders)."""
