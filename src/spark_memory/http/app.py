@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from spark_memory import __version__
 from spark_memory.config import Settings
+from spark_memory.console import console_app
 from spark_memory.errors import InvalidInput, SparkError
 from spark_memory.http.admin_routes import admin_router, kb_router
 from spark_memory.http.auth import Gate, McpGate
@@ -75,6 +76,7 @@ def create_app(spark: Spark, options: ServeOptions | None = None) -> FastAPI:
     app.include_router(kb_router(spark))
     app.include_router(admin_router(spark))
     _operations_routes(app, metrics)
+    app.mount("/ui", console_app(spark))  # the web console (spark_memory.console)
     if mcp_server is not None:
         _mount_mcp(app, mcp_server, gate, settings)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

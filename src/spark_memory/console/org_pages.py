@@ -1,0 +1,130 @@
+"""Org (agents, keys, usage), Knowledge base, Epochs and the Dashboard."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote_plus
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from spark_memory.console.charts import Series, bar_chart, line_chart
+from spark_memory.console.context import Console
+from spark_memory.console.render import page
+from spark_memory.models import Role
+from spark_memory.service import console_reads
+
+_DAYS = 14
+
+
+def routes(router: APIRouter, console: Console) -> None:
+    _org(router, console)
+    _kb(router, console)
+    _epochs(router, console)
+    _dashboard(router, console)
+
+
+def _org(router: APIRouter, console: Console) -> None:
+    @router.get("/org")
+    def org(request: Request) -> Response:
+        principal = console.principal(request)
+        members = console_reads.org_members(console.spark, principal=principal)
+        usage = bar_chart(
+            "Audited writes per agent",
+            [(m.agent.name, sum(m.actions.values())) for m in members],
+        )
+        return page(
+            console.views,
+            request,
+            "org.html",
+            principal,
+            members=members,
+            roles=list(Role),
+            usage=usage,
+        )
+
+    @router.post("/org/keys")
+    def create_key(
+        request: Request,
+        csrf: Annotated[str, Form()] = "",
+        agent: Annotated[str, Form(max_length=63)] = "",
+        role: Annotated[str, Form()] = "writer",
+    ) -> Response:
+        principal = console.acting(request, csrf)
+        key = console.spark.create_key(principal.org_id, agent.strip(), role, principal=principal)
+        return page(console.views, request, "key_created.html", principal, key=key)
+
+    @router.get("/org/keys/{key_id}/revoke")
+    def confirm_revoke(request: Request, key_id: str) -> Response:
+        principal = console.principal(request)
+        return page(console.views, request, "revoke.html", principal, key_id=key_id)
+
+    @router.post("/org/keys/{key_id}/revoke")
+    def revoke(request: Request, key_id: str, csrf: Annotated[str, Form()] = "") -> Response:
+        principal = console.acting(request, csrf)
+        console.spark.revoke_key(key_id, principal=principal)
+        done = quote_plus(f"Revoked {key_id}")
+        return RedirectResponse(f"{console.ui(request)}/org?done={done}", status_code=303)
+
+
+def _kb(router: APIRouter, console: Console) -> None:
+    @router.get("/kb")
+    def kb(request: Request) -> Response:
+        principal = console.principal(request)
+        stats = console.spark.kb_libraries()
+        per_library: dict[str, int] = {}
+        for s in stats:
+            per_library[s.library] = per_library.get(s.library, 0) + s.snippets
+        kinds = sorted({k for s in stats for k in s.by_kind})
+        chart = bar_chart("Snippets per library", sorted(per_library.items()))
+        return page(
+            console.views, request, "kb.html", principal, stats=stats, kinds=kinds, chart=chart
+        )
+
+
+def _epochs(router: APIRouter, console: Console) -> None:
+    @router.get("/epochs")
+    def epochs(request: Request) -> Response:
+        principal = console.principal(request)
+        records = console.spark.epochs(limit=30, principal=principal)
+        shown = list(reversed(records))  # oldest first on the chart
+        names = ("created", "merged", "rejected", "promoted")
+        chart = line_chart(
+            "What each epoch did",
+            [r.started.strftime("%m-%d %H:%M") for r in shown],
+            [Series(n, [r.counts.get(n, 0) for r in shown]) for n in names[:3]],
+        )
+        return page(console.views, request, "epochs.html", principal, epochs=records, chart=chart)
+
+
+def _dashboard(router: APIRouter, console: Console) -> None:
+    @router.get("/dashboard")
+    def dashboard(request: Request) -> Response:
+        principal = console.principal(request)
+        days = console_reads.activity(console.spark, _DAYS, principal=principal)
+        labels = [d.day[5:] for d in days]
+        served = line_chart(
+            f"Served and feedback per day, last {_DAYS} days",
+            labels,
+            [
+                Series("served", [d.served for d in days]),
+                Series("feedback", [d.feedback for d in days]),
+            ],
+        )
+        outcomes = line_chart(
+            f"Verified outcomes per day, last {_DAYS} days",
+            labels,
+            [
+                Series("passed", [d.passed for d in days]),
+                Series("failed", [d.failed for d in days]),
+            ],
+        )
+        return page(
+            console.views,
+            request,
+            "dashboard.html",
+            principal,
+            days=days,
+            served=served,
+            outcomes=outcomes,
+        )
