@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from spark_memory.knowledge.apis import SymbolTable, code_calls
+from spark_memory.knowledge.apis import CodeReader, SymbolTable, code_calls
 from spark_memory.knowledge.guides import choose, guide_snippets
 from spark_memory.knowledge.sources import GuideSource, parse_source
 from spark_memory.models import Snippet, SnippetKind
@@ -74,6 +74,7 @@ TABLE = SymbolTable.from_snippets(
         api("sklearn.pipeline.make_pipeline"),
         api("sklearn.preprocessing.StandardScaler"),
         api("sklearn.metrics.silhouette_score"),
+        api("scipy.optimize.minimize"),
     ]
 )
 
@@ -197,6 +198,16 @@ def test_gallery_cells_become_sections_under_the_script_title() -> None:
 )
 def test_code_calls_resolve_to_canonical_names(code: str, expected: list[str]) -> None:
     assert code_calls(code, TABLE) == expected
+
+
+def test_one_page_s_code_blocks_share_imports_and_variables() -> None:
+    reader = CodeReader(TABLE)
+    assert reader.calls(">>> from scipy.optimize import minimize\n>>> df = load()") == []
+    assert reader.calls(">>> res = minimize(rosen, x0)\n>>> df.groupby('a')") == [
+        "scipy.optimize.minimize",
+        "pandas.DataFrame.groupby",
+    ]
+    assert code_calls("res = minimize(rosen, x0)", TABLE) == []  # a fresh page knows nothing
 
 
 def test_a_folder_named_library_version_names_both() -> None:

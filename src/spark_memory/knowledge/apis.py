@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from spark_memory.knowledge.markup import Block
 from spark_memory.models import Snippet, SnippetKind
 
-__all__ = ["MAX_APIS", "SymbolTable", "code_calls", "section_apis"]
+__all__ = ["MAX_APIS", "CodeReader", "SymbolTable", "code_calls", "section_apis"]
 
 MAX_APIS = 40
 
@@ -166,17 +166,25 @@ def _qualified(name: str, module: str, library: str) -> Iterator[str]:
             prefix = prefix.rpartition(".")[0]
 
 
-def section_apis(blocks: Sequence[Block], *, library: str, table: SymbolTable | None) -> list[str]:
+def section_apis(
+    blocks: Sequence[Block],
+    *,
+    library: str,
+    table: SymbolTable | None,
+    reader: CodeReader | None = None,
+) -> list[str]:
     """Canonical names a section's blocks teach: explicit references first, then the
     code's calls its prose names (``transform`` in "the transform method"), then the
-    rest of its calls (set-up such as ``pd.date_range``)."""
+    rest of its calls (set-up such as ``pd.date_range``). A ``reader`` shared by the
+    sections of one page carries imports and variables from one section to the next."""
+    reader = reader or CodeReader(table)
     found: list[str] = []
     for block in blocks:
         for ref in block.refs:
             name = table.resolve(ref, block.module, library) if table else _plain(ref, block.module)
             if name:
                 found.append(name)
-    calls = [c for b in blocks if b.kind == "code" for c in code_calls(b.text, table)]
+    calls = [c for b in blocks if b.kind == "code" for c in reader.calls(b.text)]
     words = {w for b in blocks if b.kind != "code" for w in re.findall(r"\w+", b.text)}
     named = [c for c in calls if c.rsplit(".", 1)[-1] in words]
     return list(dict.fromkeys([*found, *named, *calls]))[:MAX_APIS]
@@ -197,12 +205,7 @@ def _plain(ref: str, module: str) -> str | None:
 
 def code_calls(code: str, table: SymbolTable | None) -> list[str]:
     """Canonical names of the library calls in ``code`` (a script or a console session)."""
-    tree = _parse(_strip_prompts(code))
-    if tree is None:
-        return []
-    walker = _Calls(table)
-    walker.visit(tree)
-    return list(dict.fromkeys(walker.found))
+    return CodeReader(table).calls(code)
 
 
 def _strip_prompts(code: str) -> str:
@@ -228,12 +231,24 @@ def _parse(code: str) -> ast.Module | None:
     return ast.Module(body=body, type_ignores=[]) if body else None
 
 
-class _Calls(ast.NodeVisitor):
+class CodeReader(ast.NodeVisitor):
+    """Reads the code blocks of one page in order: what an earlier block imported or
+    assigned is known to the later ones, as it is to a reader."""
+
     def __init__(self, table: SymbolTable | None) -> None:
         self.table = table
         self.imports: dict[str, str] = dict(DEFAULT_IMPORTS)
         self.types: dict[str, str] = {}
         self.found: list[str] = []
+
+    def calls(self, code: str) -> list[str]:
+        """Canonical names of the library calls in ``code``, in source order."""
+        tree = _parse(_strip_prompts(code))
+        if tree is None:
+            return []
+        self.found = []
+        self.visit(tree)
+        return list(dict.fromkeys(self.found))
 
     # imports and assignments ------------------------------------------------------------
 

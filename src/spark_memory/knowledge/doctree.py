@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spark_memory.errors import InvalidInput
-from spark_memory.knowledge.apis import SymbolTable, section_apis
+from spark_memory.knowledge.apis import CodeReader, SymbolTable, section_apis
 from spark_memory.knowledge.markup import FORMATS, Block, front_title, parse_blocks
 from spark_memory.models import Snippet, SnippetKind
 
@@ -124,6 +124,7 @@ def doc_snippets(
     root = "" if titled else (front_title(text) if fmt == "markdown" else "") or Path(doc).name
     found = sections(blocks, root=root, max_chars=max_chars)
     anchors = _unique_anchors(found)
+    reader = CodeReader(table)  # one page: its imports hold for all its sections
     return [
         _snippet(
             s,
@@ -133,7 +134,7 @@ def doc_snippets(
             source=source,
             doc=doc,
             kind=kind,
-            apis=section_apis(s.blocks, library=library, table=table),
+            apis=section_apis(s.blocks, library=library, table=table, reader=reader),
         )
         for s, a in zip(found, anchors, strict=True)
     ]
