@@ -42,6 +42,17 @@ from spark_memory.providers.embedders import EMBEDDERS, make_embedder
     "--all-members", is_flag=True, help="All six member orgs ask (default: the first and last)."
 )
 @click.option(
+    "--off-topic",
+    is_flag=True,
+    help="After curation, plant a handful of unrelated public lessons and ask again.",
+)
+@click.option(
+    "--grown-pool",
+    type=click.IntRange(min=0),
+    default=0,
+    help="After curation, plant N docstring-derived public lessons and ask again.",
+)
+@click.option(
     "--embedder",
     type=click.Choice(EMBEDDERS),
     help="Embedder of the temporary store [default: the configured one, MiniLM].",
@@ -71,6 +82,8 @@ def learning_cmd(
     seed: int,
     via: str,
     all_members: bool,
+    off_topic: bool,
+    grown_pool: int,
     embedder: str | None,
     env_dir: Path | None,
     workers: int,
@@ -98,7 +111,14 @@ def learning_cmd(
         workers=workers,
     )
     cache = ExecutionCache(cache_path or settings.home / "eval-cache" / "learning-executions.json")
-    options = LearningOptions(sample=sample, seed=seed, via=via, all_members=all_members)
+    options = LearningOptions(
+        sample=sample,
+        seed=seed,
+        via=via,
+        all_members=all_members,
+        off_topic=off_topic,
+        grown_pool=grown_pool,
+    )
     meta = run_metadata(
         benchmark="learning",
         mode="sample" if sample else "full",

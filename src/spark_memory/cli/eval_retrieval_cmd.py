@@ -9,14 +9,26 @@ import click
 from spark_memory.cli.context import CliContext, pass_ctx
 from spark_memory.cli.eval_options import data_dir_option, load_data
 from spark_memory.cli.progress import progress_bar
+from spark_memory.eval.learning_pool import OFF_TOPIC, plant, store_copy
 from spark_memory.eval.reporting import run_metadata
-from spark_memory.eval.retrieval import RetrievalBench, choose_problems, write_report
+from spark_memory.eval.retrieval import (
+    RetrievalBench,
+    RetrievalReport,
+    choose_problems,
+    knowledge_base,
+    write_report,
+)
 
 
 @click.command("retrieval")
 @click.option("--sample", type=click.IntRange(min=1), help="A seeded random sample of N problems.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the sample.")
 @click.option("--no-recommend", is_flag=True, help="Measure search channels only.")
+@click.option(
+    "--off-topic",
+    is_flag=True,
+    help="Also run with a handful of unrelated public lessons planted in a copy of the store.",
+)
 @click.option(
     "--library", "libraries", multiple=True, help="Only this DS-1000 library (repeatable)."
 )
@@ -35,19 +47,26 @@ def retrieval_cmd(
     sample: int | None,
     seed: int,
     no_recommend: bool,
+    off_topic: bool,
     libraries: tuple[str, ...],
     data_dir: Path | None,
     out_dir: Path,
 ) -> None:
-    """API recall@5/@10 of BM25, vector, hybrid and recommend, beside a trivial baseline."""
+    """API recall@10 (all gold APIs and distinctive ones) of BM25, vector, hybrid and
+    recommend, beside a constant baseline; optionally with off-topic lessons planted."""
     data = load_data(data_dir)
     spark = obj.local
     problems, targets = choose_problems(data, sample, seed, libraries)
-    bench = RetrievalBench(spark, with_recommend=not no_recommend)
+    reports: dict[str, RetrievalReport] = {}
     with progress_bar("retrieval") as update:
-        report = bench.run(problems, targets, update)
-    report.sample, report.seed = sample, seed
-    stats = spark.stats()
+        reports["plain"] = RetrievalBench(spark, not no_recommend).run(problems, targets, update)
+    if off_topic:
+        with store_copy(obj.settings) as copy, progress_bar("off-topic lessons") as update:
+            plant(copy, OFF_TOPIC)
+            bench = RetrievalBench(copy, not no_recommend)
+            reports["off-topic lessons"] = bench.run(problems, targets, update)
+    for report in reports.values():
+        report.sample, report.seed = sample, seed
     meta = run_metadata(
         benchmark="retrieval",
         seed=seed,
@@ -56,9 +75,10 @@ def retrieval_cmd(
         # MiniLM embeds long queries in int8 unless SPARK_QUERY_PRECISION=fp32
         query_precision=getattr(spark.embedder, "query_precision", "exact"),
         weights=vars(spark.settings.weights),
-        knowledge_base=[vars(s) for s in stats.libraries],
+        knowledge_base=knowledge_base(spark),
+        off_topic_lessons=[lesson.title for lesson in OFF_TOPIC] if off_topic else [],
         data_dir=str(data.data_dir),
     )
-    summary = write_report(report, meta, out_dir)
+    summary = write_report(reports, meta, out_dir)
     click.echo(summary.read_text("utf-8").split("Run metadata")[0])
     click.echo(f"report: {summary}")

@@ -41,6 +41,7 @@ from spark_memory.eval.learning_measure import (
     measure_all,
     member,
 )
+from spark_memory.eval.learning_pool import OFF_TOPIC, docstring_lessons, plant
 from spark_memory.eval.learning_traces import (
     Attempt,
     ExecutionCache,
@@ -68,6 +69,8 @@ class LearningOptions:
     seed: int = 7
     via: str = "recommend"
     all_members: bool = False
+    off_topic: bool = False  # ask again with a handful of unrelated public lessons
+    grown_pool: int = 0  # ask again with this many docstring-derived lessons added
 
 
 def run_learning(
@@ -92,7 +95,7 @@ def run_learning(
         tempfile.TemporaryDirectory(prefix="spark-eval-learning-") as home,
         _temporary_spark(settings, Path(home)) as spark,
     ):
-        measured = _learn_and_ask(spark, attempts, tests, askers, options.via, log)
+        measured = _learn_and_ask(spark, attempts, tests, askers, options, log)
     return {
         "origins": len(origins),
         "origin_ids": [p.problem_id for p in origins],
@@ -121,9 +124,10 @@ def _learn_and_ask(
     attempts: Sequence[Attempt],
     tests: Sequence[Problem],
     askers: Sequence[str],
-    via: str,
+    options: LearningOptions,
     log: Log,
 ) -> dict[str, Any]:
+    via = options.via
     clock = time.monotonic()
     origin_of = record(spark, attempts)
     record_s = time.monotonic() - clock
@@ -132,13 +136,30 @@ def _learn_and_ask(
     epoch = spark.curate(principal=LOCAL_PRINCIPAL)
     log(f"curated: {epoch.counts.get('created', 0)} insights; asking again")
     after = measure_all(spark, tests, askers, via, Provenance(spark, origin_of))
+    store_after = _store_counts(spark)
+    conditions: dict[str, Any] = {}
+    # Each condition adds to the store of the one before: off-topic, then the grown pool.
+    if options.off_topic:
+        plant(spark, OFF_TOPIC)
+        log(f"planted {len(OFF_TOPIC)} off-topic lessons; asking again")
+        conditions["off-topic lessons"] = measure_all(
+            spark, tests, askers, via, Provenance(spark, origin_of)
+        )
+    if options.grown_pool:
+        pool = docstring_lessons(options.grown_pool)
+        plant(spark, pool)
+        log(f"planted {len(pool)} docstring-derived lessons; asking again")
+        conditions[f"grown pool (+{len(pool)} lessons)"] = measure_all(
+            spark, tests, askers, via, Provenance(spark, origin_of)
+        )
     return {
         "traces": len(origin_of),
         "record_seconds": round(record_s, 1),
         "curation": curation_summary(epoch),
-        "store_after": _store_counts(spark),
+        "store_after": store_after,
         "before": before,
         "after": after,
+        "conditions": conditions,
     }
 
 

@@ -79,6 +79,7 @@ def markdown(report: dict[str, Any]) -> str:
         f" {c['promoted_public']} promoted to public, {c['redacted']} redacted."
         f" Rejected: {_reasons(c['rejected'])}. Deferred: {_reasons(c['deferred'])}.",
         markdown_table(headers, rows),
+        *_conditions(report),
         "hit@3: an insight learned from the question's own origin problem is among the first"
         " three insights cited (hit@1: it is the first). noise: share of cited insights"
         " learned only from unrelated problems. coverage: the origin produced an insight the"
@@ -98,6 +99,28 @@ _COLUMNS = (
     ("after", "noise"),
     ("after", "coverage"),
 )
+
+
+def _conditions(report: dict[str, Any]) -> list[str]:
+    """After curation, plain and with unrelated lessons added to the store."""
+    conditions = report.get("conditions") or {}
+    if not conditions:
+        return []
+    runs = {"after (plain)": report["after"], **{f"after + {k}": v for k, v in conditions.items()}}
+    headers = ["asker", "perturbation", *(f"{name} hit@3 / noise" for name in runs)]
+    rows = [
+        [
+            asker,
+            kind,
+            *(
+                f"{r[asker][kind]['hit_at_3']:.3f} / {r[asker][kind]['noise']:.3f}"
+                for r in runs.values()
+            ),
+        ]
+        for asker in ASKERS
+        for kind in TEST_TYPES
+    ]
+    return ["Conditions (each adds to the store of the one before):", markdown_table(headers, rows)]
 
 
 def _reasons(counts: dict[str, int]) -> str:
