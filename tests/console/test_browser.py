@@ -1,0 +1,197 @@
+"""The console in a real browser: Debian's chromium driven by Playwright over loopback.
+
+Each test signs in as a person would (typing a key into the form) and reads what the
+page shows. The screenshots in docs/console/ come from here: set
+SPARK_CONSOLE_SCREENSHOTS=docs/console to write them there (else into a temp dir).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.console.conftest import Seeded
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = os.environ.get("SPARK_CONSOLE_SCREENSHOTS")
+    path = Path(target) if target else tmp_path_factory.mktemp("shots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sign_in(page: Any, seeded: Seeded, who: str, then: str = "") -> None:
+    page.goto(f"{seeded.ui}/signin" + (f"?next={then}" if then else ""))
+    page.get_by_label("API key").fill(seeded.key(who))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def shoot(page: Any, shots: Path, name: str) -> None:
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+
+def main_text(page: Any) -> str:
+    return str(page.locator("main").inner_text())
+
+
+def test_no_key_is_sent_to_sign_in_and_comes_back(page: Any, seeded: Seeded, shots: Path) -> None:
+    page.goto(f"{seeded.ui}/memories")
+    assert page.url.endswith("/ui/signin?next=/memories")
+    assert page.get_by_role("heading", name="Sign in").is_visible()
+    shoot(page, shots, "signin")
+    page.get_by_label("API key").fill("spk_" + "x" * 40)
+    page.get_by_role("button", name="Sign in").click()
+    assert "unknown or revoked API key" in page.get_by_role("alert").inner_text()
+    page.get_by_label("API key").fill(seeded.key("writer"))
+    page.get_by_role("button", name="Sign in").click()
+    assert page.url.endswith("/ui/memories")
+    assert "acme/bot · writer" in page.locator("header").inner_text()
+
+
+def test_search_shows_why_each_hit_was_found(page: Any, seeded: Seeded, shots: Path) -> None:
+    sign_in(page, seeded, "writer")
+    page.get_by_label("Question, task or error").fill("share of each category value counts")
+    page.get_by_role("button", name="Ask").click()
+    hits = page.get_by_role("table")
+    lesson = hits.get_by_role("row").filter(has_text="Use value_counts(normalize=True)")
+    assert "insight" in lesson.inner_text()
+    # "why this": the lesson was found by words and by meaning, each with a rank
+    channels = lesson.locator(".channels").inner_text()
+    assert "bm25: #" in channels
+    assert "vector: #" in channels
+    answer = page.locator("pre.answer").inner_text()
+    assert "Sources:" in answer
+    assert seeded.ids["lesson"] in answer
+    shoot(page, shots, "ask")
+
+
+def test_an_insight_page_shows_its_provenance(page: Any, seeded: Seeded, shots: Path) -> None:
+    sign_in(page, seeded, "admin")
+    page.get_by_role("link", name="Memories").click()
+    shoot(page, shots, "memories")
+    page.get_by_role("link", name="Use value_counts(normalize=True) for category shares").click()
+    provenance = page.locator("#provenance").inner_text()
+    assert "trc_" in provenance
+    assert "acme/bot" in provenance
+    assert "df.c.value_counts(normalize=True, dropna=False)" in main_text(page)
+    feedback = page.get_by_role("table").filter(has_text="exactly right")
+    assert "acme/lead" in feedback.inner_text()
+    assert "Served to 1 of your org's traced sessions" in main_text(page)
+    assert page.get_by_role("img", name="Trust over time").is_visible()
+    shoot(page, shots, "insight")
+
+
+def test_an_admin_approves_a_quarantined_lesson(page: Any, seeded: Seeded, shots: Path) -> None:
+    sign_in(page, seeded, "admin")
+    page.get_by_role("link", name="Review").click()
+    shoot(page, shots, "review")
+    title = "Sort an array's indices with numpy.argsort"
+    page.get_by_role("link", name=f"Approve {title}").click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Approve")
+    shoot(page, shots, "confirm")
+    page.get_by_label("Reason").fill("checked against the numpy docs")
+    page.get_by_role("button", name="Approve").click()
+    assert "is now active" in page.get_by_role("status").inner_text()
+    held = page.get_by_role("table").filter(has_text="Lessons held back")
+    assert title not in held.inner_text()
+    page.goto(f"{seeded.ui}/memories/{seeded.ids['quarantined']}")
+    assert "active" in page.locator(".facts .status").inner_text()
+    audit = page.get_by_role("table").filter(has_text="insight.approve").inner_text()
+    assert "checked against the numpy docs" in audit
+    assert "acme/lead" in audit
+
+
+def test_an_admin_creates_and_revokes_a_key(page: Any, seeded: Seeded, shots: Path) -> None:
+    sign_in(page, seeded, "admin")
+    page.get_by_role("link", name="Org").click()
+    page.get_by_label("Agent name").fill("ci-bot")
+    page.get_by_label("Role").select_option("reader")
+    page.get_by_role("button", name="Create key").click()
+    secret = page.get_by_label("Key").input_value()
+    assert secret.startswith("spk_")
+    assert "shown once" in page.get_by_role("alert").inner_text()
+    page.get_by_role("link", name="Back to the org").click()
+    assert secret not in page.content()  # never again
+    shoot(page, shots, "org")
+    key_id = seeded.ids["key_temp"]
+    assert _api_status(seeded, seeded.key("temp")) == 200
+    page.get_by_role("link", name=f"Revoke {key_id} of temp").click()
+    page.get_by_role("button", name="Revoke").click()
+    assert f"Revoked {key_id}" in page.get_by_role("status").inner_text()
+    row = page.get_by_role("row").filter(has_text=key_id)
+    assert "revoked" in row.inner_text()
+    assert _api_status(seeded, seeded.key("temp")) == 401
+
+
+def test_another_orgs_insight_is_a_404_page(page: Any, seeded: Seeded) -> None:
+    sign_in(page, seeded, "admin")
+    response = page.goto(f"{seeded.ui}/memories/{seeded.ids['other_org']}")
+    assert response.status == 404
+    assert page.get_by_role("heading", level=1).inner_text() == "404: NotFound"
+    confirm = page.goto(f"{seeded.ui}/memories/{seeded.ids['other_org']}/confirm/erase")
+    assert confirm.status == 404
+
+
+def test_a_reader_sees_and_cannot_act(page: Any, seeded: Seeded) -> None:
+    sign_in(page, seeded, "reader")
+    page.goto(f"{seeded.ui}/memories/{seeded.ids['lesson']}")
+    assert page.get_by_role("heading", name="Provenance").is_visible()
+    assert page.get_by_role("heading", name="Actions").count() == 0
+    page.goto(f"{seeded.ui}/review")
+    assert page.get_by_role("link", name="Approve", exact=False).count() == 0
+    # Typing the action's address does not help: the server refuses the form.
+    page.goto(f"{seeded.ui}/memories/{seeded.ids['lesson']}/confirm/quarantine")
+    page.get_by_role("button", name="Quarantine").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "403: Forbidden"
+    assert "admin" in page.get_by_role("alert").inner_text()
+    page.goto(f"{seeded.ui}/memories/{seeded.ids['lesson']}")
+    assert "active" in page.locator(".facts .status").inner_text()
+
+
+def test_an_action_is_reachable_by_keyboard(page: Any, seeded: Seeded) -> None:
+    sign_in(page, seeded, "admin")
+    page.goto(f"{seeded.ui}/review")
+    title = "Connect to the metrics database with the service password"
+    target = f"Quarantine {title}"
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('aria-label')") == target:
+            break
+    else:
+        pytest.fail(f"Tab never reached {target!r}")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/confirm/quarantine?back=review")
+    while page.evaluate("document.activeElement.id") != "reason":
+        page.keyboard.press("Tab")
+    page.keyboard.type("holds a redacted password")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Quarantine"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ui/review?done=*")
+    assert "is now quarantined" in page.get_by_role("status").inner_text()
+
+
+def test_the_other_pages_render(page: Any, seeded: Seeded, shots: Path) -> None:
+    sign_in(page, seeded, "admin")
+    page.get_by_role("link", name="Knowledge base").click()
+    assert "pandas" in page.get_by_role("table").inner_text()
+    shoot(page, shots, "kb")
+    page.get_by_role("link", name="Epochs").click()
+    assert "nothing to learn" in main_text(page) or "deferred" in main_text(page)
+    shoot(page, shots, "epochs")
+    page.get_by_role("link", name="Dashboard").click()
+    assert page.get_by_role("img", name="Verified outcomes per day, last 14 days").is_visible()
+    shoot(page, shots, "dashboard")
+
+
+def _api_status(seeded: Seeded, key: str) -> int:
+    url = f"{seeded.server.url}/v1/kb/libraries"
+    return httpx.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code
