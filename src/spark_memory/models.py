@@ -318,3 +318,4 @@ class SearchHit(_Model):
     score: float  # fused score
     # explanation: rank and score in each channel ("bm25", "vector", "trust")
     channels: dict[str, ChannelScore] = Field(default_factory=dict)
+    apis: list[str] = Field(default_factory=list)  # a doc section: the APIs it teaches

@@ -1,4 +1,4 @@
-"""The coach's retrieval port over a real store: symbol lookups, versions, the plan search."""
+"""search.retrieval, the coach's retrieval over a real store: lookups, versions, the plan search."""
 
 from __future__ import annotations
 

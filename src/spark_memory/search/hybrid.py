@@ -1,9 +1,13 @@
 """Hybrid search over snippets (documentation) and insights (experience).
 
 Each document type is searched by BM25 and by vector similarity inside the store (which
-enforces scopes); insights also get a trust channel ranking them by the lower credible
-bound of their trust. The channels are fused by weighted RRF and each hit keeps its
-rank and score per channel, so a result can explain itself.
+enforces scopes). Documentation and lessons then compete in one list per channel, and
+only documents whose own score clears the channel's floor take part (``fusion``). The
+channels are fused by weighted RRF; a lesson's fused score is then weighed by its
+trust (the lower credible bound: a refuted lesson sinks, an endorsed one rises a
+little). The pages of one API under several paths collapse into one result under its
+public name (``rank.collapse``), and each hit keeps its rank and score per channel, so
+a result can explain itself.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from spark_memory.models import (
     Snippet,
 )
 from spark_memory.providers.embedder import Embedder, Vectors
-from spark_memory.search.fusion import rrf
+from spark_memory.search.fusion import FLOORS, pooled, rrf
+from spark_memory.search.rank import collapse, weigh_trust
 from spark_memory.store.protocol import Store
 
 # Candidates asked of each channel: enough depth for fusion to matter, cheap to fetch.
@@ -66,13 +71,11 @@ class HybridSearch:
         self, request: SearchRequest, vector: Vectors, lexical: dict[DocType, list[ChannelHit]]
     ) -> list[SearchHit]:
         channels = self._channels(request, vector, lexical)
-        weights = {
-            "bm25": self.weights.bm25,
-            "vector": self.weights.vector,
-            "trust": self.weights.trust,
-        }
-        fused = rrf(channels, weights, self.weights.rrf_k)[: request.k]
-        return self._materialise(fused, request.principal)
+        weights = {"bm25": self.weights.bm25, "vector": self.weights.vector}
+        # aliases collapse after materialising: read a little deeper than k
+        fused = rrf(channels, weights, self.weights.rrf_k)[: request.k * 2 + 5]
+        hits = self._materialise(fused, request.principal)
+        return collapse(hits, request.query)[: request.k]
 
     def channels(
         self, request: SearchRequest, vector: Vectors
@@ -92,26 +95,15 @@ class HybridSearch:
     def _channels(
         self, request: SearchRequest, vector: Vectors, lexical: dict[DocType, list[ChannelHit]]
     ) -> list[tuple[str, list[ChannelHit]]]:
+        """One BM25 and one vector list, every document type in each, floors applied."""
         depth = _depth(request)
-        out: list[tuple[str, list[ChannelHit]]] = []
-        for doc_type in request.doc_types:
-            lex = lexical[doc_type]
-            vec = self.store.vector_search(
-                vector, doc_type, request.filters, request.principal, depth
-            )
-            out += [("bm25", lex), ("vector", vec)]
-            if doc_type is DocType.INSIGHT:
-                out.append(
-                    ("trust", self._trust_channel({h.id for h in lex + vec}, request.principal))
-                )
-        return out
-
-    def _trust_channel(self, ids: set[str], principal: Principal) -> list[ChannelHit]:
-        insights = self.store.get_insights(sorted(ids), principal)
-        ranked = sorted(insights.values(), key=lambda i: -i.trust.lower_bound())
+        vectors = [
+            self.store.vector_search(vector, doc_type, request.filters, request.principal, depth)
+            for doc_type in request.doc_types
+        ]
         return [
-            ChannelHit(id=i.id, rank=n, score=i.trust.lower_bound())
-            for n, i in enumerate(ranked, 1)
+            ("bm25", pooled("bm25", [lexical[t] for t in request.doc_types], FLOORS)),
+            ("vector", pooled("vector", vectors, FLOORS)),
         ]
 
     def validate(self, request: SearchRequest) -> None:
@@ -145,8 +137,9 @@ class HybridSearch:
             if doc_id in snippets:
                 hits.append(snippet_hit(snippets[doc_id], score, explain))
             elif doc_id in insights:
-                hits.append(insight_hit(insights[doc_id], score, explain))
-        return hits
+                insight = insights[doc_id]
+                hits.append(weigh_trust(insight_hit(insight, score, explain), insight))
+        return sorted(hits, key=lambda h: -h.score)
 
 
 @functools.cache
@@ -173,6 +166,7 @@ def snippet_hit(
         text=s.text,
         score=score,
         channels=explain or {},
+        apis=list(getattr(s, "apis", ())),  # documentation sections carry them
     )
 
 

@@ -1,0 +1,96 @@
+"""After fusion: one result per API, lessons weighed by trust, the task's object first.
+
+- ``collapse``: the pages of one API (an inherited method documented under every
+  subclass, its reference and its example) become one result, shown under its public
+  name (``symbols.display_name``), scored by its best page.
+- ``weigh_trust``: a lesson's fused score times ``0.75 + 0.5 * lower bound``: refuted
+  lessons sink, endorsed ones rise a little. Trust never makes a lesson a candidate;
+  only its match to the query does (``fusion.Floors``).
+- ``object_focus``: a method of the object the query is about (DataFrame, Series,
+  GroupBy, ndarray, Tensor) goes before the same-scored method of another class.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from spark_memory.models import ChannelScore, DocType, Insight, SearchHit
+from spark_memory.search import symbols
+
+TRUST_BASE = 0.75
+TRUST_SPAN = 0.5
+OBJECT_BONUS = 0.15
+# Words that name the object a task is about -> the class names that stand for it.
+OBJECT_WORDS: dict[str, tuple[str, ...]] = {
+    "dataframe": ("DataFrame",),
+    "dataframes": ("DataFrame",),
+    "df": ("DataFrame",),
+    "series": ("Series",),
+    "column": ("Series",),
+    "groupby": ("GroupBy",),
+    "group": ("GroupBy",),
+    "groups": ("GroupBy",),
+    "array": ("ndarray",),
+    "arrays": ("ndarray",),
+    "ndarray": ("ndarray",),
+    "tensor": ("Tensor",),
+    "tensors": ("Tensor",),
+    "index": ("Index",),
+}
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def focus_objects(text: str) -> frozenset[str]:
+    """Class names the text is about, from its words."""
+    words = {w.lower() for w in _WORD.findall(text)}
+    return frozenset(c for w in words for c in OBJECT_WORDS.get(w, ()))
+
+
+def owner_matches(symbol: str, objects: frozenset[str]) -> bool:
+    parts = symbol.split(".")
+    owner = parts[-2] if len(parts) > 2 else ""
+    return bool(owner) and any(owner.endswith(o) for o in objects)
+
+
+def weigh_trust(hit: SearchHit, insight: Insight) -> SearchHit:
+    bound = insight.trust.lower_bound()
+    channels = {**hit.channels, "trust": ChannelScore(score=round(bound, 4))}
+    score = hit.score * (TRUST_BASE + TRUST_SPAN * bound)
+    return hit.model_copy(update={"score": score, "channels": channels})
+
+
+def collapse(hits: Sequence[SearchHit], query: str = "") -> list[SearchHit]:
+    """One hit per API (its best page, under its public name), best first."""
+    objects = focus_objects(query)
+    groups: dict[str, list[SearchHit]] = {}
+    for hit in hits:
+        groups.setdefault(_identity(hit), []).append(hit)
+    out = []
+    for members in groups.values():
+        best = max(members, key=lambda h: h.score)
+        score = best.score
+        if objects and any(owner_matches(h.symbol, objects) for h in members):
+            score *= 1.0 + OBJECT_BONUS
+        out.append(_shown(best, members, score))
+    return sorted(out, key=lambda h: -h.score)
+
+
+def _is_api(hit: SearchHit) -> bool:
+    return hit.kind in symbols.API_KINDS and not symbols.is_section(hit.symbol, hit.kind)
+
+
+def _identity(hit: SearchHit) -> str:
+    if hit.doc_type is DocType.INSIGHT:
+        return hit.id
+    return symbols.identity(hit.symbol, hit.kind, hit.text, hit.id)
+
+
+def _shown(best: SearchHit, members: Sequence[SearchHit], score: float) -> SearchHit:
+    if best.doc_type is DocType.INSIGHT or not _is_api(best):
+        return best.model_copy(update={"score": score})
+    names = [n for h in members for n in (h.symbol, *symbols.aliases(h.text))]
+    public = symbols.display_name(names)
+    # the reference page, not its example, carries the signature and parameters
+    page = min(members, key=lambda h: (h.kind != "api", h.symbol != public, -h.score))
+    return page.model_copy(update={"score": score, "symbol": public or page.symbol})

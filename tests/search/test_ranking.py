@@ -1,0 +1,101 @@
+"""Ranking by relevance: floors, documentation and lessons in one list, one result per API."""
+
+from __future__ import annotations
+
+from spark_memory.models import LOCAL_PRINCIPAL, DocType, Snippet, SnippetKind
+from spark_memory.search import symbols
+from spark_memory.service import Spark
+from tests.coach.conftest import api
+
+OFF_TOPIC = [
+    ("Always set a timeout on HTTP requests", "requests.get without timeout can hang forever."),
+    ("Use pathlib for file paths", "Build paths with pathlib.Path and the / operator."),
+    ("Pin the base image in Dockerfiles", "Pin the digest so CI and production match."),
+    ("np.column_stack for 1-D arrays", "Join 1-D arrays as columns with np.column_stack."),
+    ("Pass dtype to read_csv for ID columns", "read_csv drops leading zeros of postal codes."),
+]
+
+
+def plant_off_topic(spark: Spark) -> None:
+    for title, content in OFF_TOPIC:
+        spark.create_memory(title, content, tags=["python"], principal=LOCAL_PRINCIPAL)
+
+
+def test_documentation_outranks_off_topic_lessons_on_a_documentation_question(
+    spark: Spark,
+) -> None:
+    plant_off_topic(spark)
+    hits = spark.search("numpy.argsort descending", principal=LOCAL_PRINCIPAL, k=10)
+    assert hits[0].symbol == "numpy.argsort"
+    # a lesson that matches nothing of the question is not a candidate at all, however
+    # small the pool of lessons it would have led
+    assert [h.title for h in hits if h.doc_type is DocType.INSIGHT] == []
+
+
+def test_a_lesson_about_the_question_still_competes(spark: Spark) -> None:
+    plant_off_topic(spark)
+    hits = spark.search(
+        "append a row to a dataframe", principal=LOCAL_PRINCIPAL, k=10, libraries=["pandas"]
+    )
+    titles = [h.title for h in hits if h.doc_type is DocType.INSIGHT]
+    assert "DataFrame.append was removed in pandas 2.0; use pandas.concat" in titles
+    assert "Use pathlib for file paths" not in titles
+
+
+def inherited(symbol: str, origin: str) -> Snippet:
+    return Snippet.build(
+        library="pandas",
+        version="2.2.0",
+        symbol=symbol,
+        kind=SnippetKind.API,
+        title=f"{symbol}(numeric_only=False, min_count=0)",
+        text=f"{symbol}(numeric_only=False, min_count=0)\n\nCompute sum of group values.\n\n"
+        f"Inherited from {origin}.",
+        embed_text=f"{symbol} Compute sum of group values.",
+    )
+
+
+def test_one_api_under_several_paths_is_one_result_under_its_public_name(spark: Spark) -> None:
+    pages = [
+        api(
+            "pandas.core.groupby.GroupBy.sum",
+            "(numeric_only=False, min_count=0)",
+            "Compute sum of group values.",
+            version="2.2.0",
+        ),
+        inherited("pandas.api.typing.DataFrameGroupBy.sum", "pandas.core.groupby.GroupBy.sum"),
+        inherited("pandas.api.typing.SeriesGroupBy.sum", "pandas.core.groupby.GroupBy.sum"),
+    ]
+    spark.store.upsert_snippets(
+        pages, spark.embedder.embed([p.embed_text for p in pages]), spark.space
+    )
+    hits = spark.search("compute sum of group values", principal=LOCAL_PRINCIPAL, k=10)
+    sums = [h.symbol for h in hits if h.symbol.endswith(".sum")]
+    assert len(sums) == 1
+    assert not symbols.is_private(sums[0])
+
+
+def test_private_paths_and_display_names() -> None:
+    assert symbols.is_private("pandas.core.groupby.GroupBy.sum")
+    assert symbols.is_private("numpy._core.fromnumeric.argsort")
+    assert not symbols.is_private("pandas.api.typing.DataFrameGroupBy.sum")
+    assert (
+        symbols.display_name(["numpy.core.fromnumeric.argsort", "numpy.argsort"]) == "numpy.argsort"
+    )
+    text = "sum(...)\n\nCompute sum.\n\nInherited from pandas.core.groupby.GroupBy.sum."
+    assert symbols.names("pandas.api.typing.SeriesGroupBy.sum", "api", text) == (
+        "pandas.api.typing.SeriesGroupBy.sum",
+        "pandas.core.groupby.GroupBy.sum",
+    )
+
+
+def test_a_guide_section_names_the_apis_it_teaches() -> None:
+    text = (
+        "User Guide > Group by > Transformation\n\nAPIs: pandas.DataFrame.groupby,"
+        " pandas.core.groupby.SeriesGroupBy.transform\n\n```python\n"
+        "df['total'] = df.groupby('a')['b'].transform('sum')\n```"
+    )
+    assert symbols.names("user_guide/groupby.html#transformation", "guide", text) == (
+        "pandas.DataFrame.groupby",
+        "pandas.core.groupby.SeriesGroupBy.transform",
+    )
