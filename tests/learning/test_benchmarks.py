@@ -43,3 +43,14 @@ def test_secret_benchmark_reduced(tmp_path: Path) -> None:
     assert report["recall"]["spark"]["recall"] >= 0.98
     assert report["false_alarms"]["lines"] == 3000
     assert (tmp_path / "secrets.md").read_text("utf-8").startswith("# Secret screening")
+
+
+def test_injection_benchmark(tmp_path: Path) -> None:
+    import bench_injection
+
+    assert bench_injection.main(["--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "injection.json").read_text("utf-8"))
+    held_out = report["held-out"]
+    assert held_out["attacks"] >= 30
+    assert held_out["block_rate"] >= 0.9  # measured 0.968 on the part never tuned on
+    assert held_out["false_blocks"] == 0

@@ -17,7 +17,7 @@ from spark_memory.learning.epochlog import EpochLog
 from spark_memory.learning.generalise import Group, Lesson, prose_of
 from spark_memory.learning.policy import LearningPolicy
 from spark_memory.learning.promotion import CURATOR_AGENT
-from spark_memory.learning.safety import Issue, review_lesson
+from spark_memory.learning.safety import Issue, review_lesson, review_served_text
 from spark_memory.learning.secrets import default_scanner, redact
 from spark_memory.learning.trust_upkeep import base_trust
 from spark_memory.models import (
@@ -75,6 +75,9 @@ def admit(ctx: Context, lesson: Lesson, group: Group) -> str | None:
         [lesson.evidence.fix] if lesson.evidence.fix else [],
         [lesson.evidence.failing_code] if lesson.evidence.failing_code else [],
     )
+    # the error excerpt and tags are served to other agents too
+    issues += review_served_text(lesson.evidence.error)
+    issues += [i for tag in lesson.tags for i in review_served_text(tag)]
     first = group.traces[0].id
     if issues:
         ctx.log.add("rejected", first, group.org_id, _issue_reason(issues))

@@ -22,7 +22,13 @@ from pydantic import BaseModel, ValidationError
 
 from spark_memory.errors import InvalidInput, PayloadTooLarge, Rejected
 from spark_memory.learning.policy import SecretPolicy
-from spark_memory.learning.safety import Issue, review_markdown
+from spark_memory.learning.safety import (
+    Issue,
+    hidden_content,
+    review_code,
+    review_markdown,
+    review_served_text,
+)
 from spark_memory.learning.secrets import Finding, default_scanner, redact
 from spark_memory.models import (
     MAX_K,
@@ -168,6 +174,7 @@ def build_memory(
     if not f["title"].strip() or not f["content"].strip():
         raise InvalidInput("a memory needs a title and content")
     chosen = _scope(scope)
+    refuse_unsafe(review_tags(tags), "memory")
     now = utcnow()
     return _validated(
         Insight,
@@ -189,13 +196,24 @@ def build_memory(
     )
 
 
-def review_memory(screened: Screened) -> list[Issue]:
+def review_tags(tags: Sequence[str]) -> list[Issue]:
+    """Tags are served verbatim to every reader of the lesson: no instructions, no hidden text."""
+    return [issue for tag in tags for issue in review_served_text(tag)]
+
+
+def review_memory(screened: Screened, tags: Sequence[str] = ()) -> list[Issue]:
+    """Every field a memory serves to other agents: its text and advised fix in full;
+    the failing code as a counter-example (its unsafe calls are the point), and the
+    error and tags for instructions and hidden text."""
     f = screened.fields
     text = f"{f['title']}\n\n{f['query']}\n\n{f['content']}"
     issues = review_markdown(text)
     if f["fix"]:
         issues += review_markdown(f"```python\n{f['fix']}\n```")
-    return issues
+    if f["failing_code"]:
+        issues += review_code(f["failing_code"], counter_example=True)
+        issues += hidden_content(f["failing_code"])
+    return issues + review_served_text(f["error"]) + review_tags(tags)
 
 
 def build_feedback(
@@ -314,6 +332,7 @@ def quarantine_note(status: InsightStatus) -> str:
 def enriched(
     current: Insight, screened: Screened, tags: Sequence[str], principal: Principal
 ) -> Insight:
+    refuse_unsafe(review_tags(tags), "addition")
     addition = screened.fields["addition"].strip()
     content = current.content
     if addition not in content:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from spark_memory.learning.code_checks import check_code
+from spark_memory.learning.disguise import readings
 from spark_memory.learning.safety_rules import (
     CONDEMNED_AFTER,
     DISMISSAL,
@@ -118,6 +119,16 @@ def _clause_issues(sentence: str, start: int, end: int) -> list[Issue]:
     return found
 
 
+def review_served_text(text: str) -> list[Issue]:
+    """Text served verbatim but not advice (an error message, a tag): only instructions
+    aimed at the reader's agent and hidden content count."""
+    return _unique([*_hidden(text), *_injections(text)])
+
+
+def hidden_content(text: str) -> list[Issue]:
+    return list(_hidden(text))
+
+
 def review_lesson(
     content: str, advised_code: Sequence[str] = (), counter_code: Sequence[str] = ()
 ) -> list[Issue]:
@@ -161,11 +172,18 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
 
 
 def _injections(text: str) -> Iterator[Issue]:
-    for sentence in _sentences(text):
-        for rule in INJECTION_PHRASES:
-            match = rule.pattern.search(sentence)
-            if match and (not rule.negatable or _injection_meant(sentence, match)):
-                yield Issue("injection", rule.code, rule.reason, match[0])
+    """Injected instructions in the text and in every undisguised reading of it
+    (homoglyphs, leetspeak, accents, invisible tag characters, encoded payloads)."""
+    seen: set[str] = set()
+    for reading in readings(text):
+        for sentence in _sentences(reading):
+            for rule in INJECTION_PHRASES:
+                if rule.code in seen:
+                    continue
+                match = rule.pattern.search(sentence)
+                if match and (not rule.negatable or _injection_meant(sentence, match)):
+                    seen.add(rule.code)
+                    yield Issue("injection", rule.code, rule.reason, match[0])
 
 
 def _injection_meant(sentence: str, match: re.Match[str]) -> bool:

@@ -218,6 +218,91 @@ INJECTION_PHRASES: tuple[PhraseRule, ...] = (
         negatable=False,
     ),
     PhraseRule(
+        "override-instructions-translated",
+        "tries to override the reader's instructions (French, Spanish, German, Italian,"
+        " Portuguese)",
+        _p(
+            # accents are removed before matching (see disguise.skeleton_of)
+            r"\b(?:ignore[zr]?|oublie[zr]?|ne\s+tenez\s+pas\s+compte\s+d)\s*(?:de\s+)?(?:toutes?\s+)?"
+            r"(?:les|tes|vos|ces|des)\s+(?:\w+\s+)?(?:instructions|consignes|regles|directives)"
+            r"|\b(?:ignora|ignore|olvida|olvide|omite|descarta|ignorar)\s+(?:todas?\s+)?"
+            r"(?:las|tus|sus|esas)\s+(?:\w+\s+)?(?:instrucciones|reglas|indicaciones|normas)"
+            r"|\b(?:ignora|ignorate|dimentica)\s+(?:tutte\s+)?(?:le|tue)\s+(?:\w+\s+)?"
+            r"(?:istruzioni|regole)"
+            r"|\b(?:ignoriere|ignorieren\s+sie|vergiss)\s+(?:alle\s+)?(?:\w+\s+)?"
+            r"(?:anweisungen|regeln|vorgaben)"
+            r"|\b(?:ignore|esqueca)\s+(?:todas\s+)?(?:as|suas)\s+(?:\w+\s+)?(?:instrucoes|regras)"
+        ),
+        negatable=False,
+    ),
+    PhraseRule(
+        "addresses-the-agent-translated",
+        "addresses the reader's agent (French, Spanish)",
+        _p(
+            r"\b(?:note|message|avis|attention|consigne)s?\s+(?:pour|aux|a)\s+(?:les\s+|tous\s+les\s+)?"
+            r"(?:agents?|assistants?|modeles?)\s+(?:ia|d'ia)\b"
+            r"|\b(?:nota|mensaje|aviso|atencion)\s+(?:para|a)\s+(?:los\s+|todos\s+los\s+)?"
+            r"(?:agentes|asistentes|modelos)\s+(?:de\s+)?ia\b"
+            r"|\ba\s+partir\s+de\s+ahora\s+(?:\w+\s+){0,2}siempre\b"
+            r"|\ba\s+partir\s+de\s+maintenant\s+(?:\w+\s+){0,2}toujours\b"
+        ),
+        negatable=False,
+    ),
+    PhraseRule(
+        "hides-from-the-user-translated",
+        "asks to act without the user knowing (French, Spanish)",
+        _p(
+            r"\b(?:sans\s+(?:prevenir|informer|avertir|le\s+dire\s+a)|ne\s+(?:dites|dis)\s+(?:rien|pas)"
+            r"|n'en\s+parle[zr]?\s+pas)\b.{0,30}\butilisateur"
+            r"|\b(?:no\s+(?:le\s+)?(?:digas|diga|cuentes|informes|avises)|sin\s+(?:decirle|avisar"
+            r"|informar|que\s+lo\s+sepa))\b.{0,30}\busuario"
+        ),
+        negatable=False,
+    ),
+    PhraseRule(
+        "decode-and-follow",
+        "asks to decode hidden text and act on it",
+        _p(
+            r"\b(?:decod|base64[- ]?decod|unescap|deobfuscat|de-?obfuscat)\w*\b.{0,80}?\b(?:follow"
+            r"|obey|execute|run|apply|carry\s+out|do)\s+(?:it|them|this|that|what\s+it\s+says"
+            r"|the\s+(?:result|instructions?|commands?|decoded\s+\w+))\b"
+            r"|\b(?:follow|obey|execute|run|apply)\s+(?:this|it|the\s+following)\b.{0,40}"
+            r"\b(?:base64|hex|rot-?13|encoded|decod\w*)"
+            r"|\b(?:base64|hex|rot-?13)\b.{0,40}\b(?:decode\s+and\s+(?:follow|execute|run|obey)"
+            r"|apply\s+it\s+literally|follow\s+it)"
+        ),
+        negatable=False,
+    ),
+    PhraseRule(
+        "rewrites-agent-rules",
+        "asks to change the reader's rules, memory or settings",
+        _p(
+            r"\b(?:update|edit|modify|change|overwrite|rewrite|amend|patch|alter)\w*\s+(?:your\s+"
+            r"(?:own\s+)?(?:memory|rules?(?:\s+file)?|system\s+(?:prompt|instructions)|instructions"
+            r"|guidelines|settings|configuration)|(?:your|the)\s+(?:claude\.md|agents\.md"
+            r"|\.cursorrules|copilot-instructions(?:\.md)?|gemini\.md)(?:\s+file)?)"
+            r"\b.{0,80}\b(?:always|never|so\s+that|to\s+(?:always|never|skip|trust|install|run|approve))"
+            r"|\bfrom\s+now\s+on\b.{0,20}\byou\s+(?:must\s+|should\s+|will\s+)?(?:always|never)\b"
+        ),
+        negatable=False,
+    ),
+    PhraseRule(
+        "fakes-results",
+        "asks to skip verification and report success",
+        _p(
+            r"\b(?:skip|don'?t|do\s+not|without|never)\s+(?:run\w*\s+)?(?:the\s+)?(?:tests?|test\s+suite"
+            r"|suite|checks?|ci|build|linters?)\b.{0,60}?\b(?:report|say|claim|tell|mark|pretend"
+            r"|declare|state)\w*\b.{0,40}?\b(?:success\w*|pass\w*|green|done|complete\w*)\b"
+            r"|\b(?:report|say|claim|tell\s+\w+|mark|declare|pretend)\w*\s+(?:that\s+)?(?:the\s+)?"
+            r"(?:all\s+)?(?:tests?|build|suite|checks?|ci|task)\s+(?:\w+\s+){0,3}?(?:as\s+)?"
+            r"(?:pass\w*|green|succeed\w*|complete\w*|done)\b.{0,40}?\b(?:even\s+(?:if|when|though)"
+            r"|regardless|anyway|without\s+(?:running|testing|checking))"
+            r"|\bmark\w*\s+(?:the\s+)?(?:task|ticket|job|build|pr|issue)\s+(?:as\s+)?(?:complete\w*"
+            r"|done|passed|green|fixed)\s+without\s+(?:running|testing|checking|verifying)"
+        ),
+        negatable=False,
+    ),
+    PhraseRule(
         "prompt-markup",
         "contains chat-template or system-prompt markup",
         _p(
@@ -229,6 +314,11 @@ INJECTION_PHRASES: tuple[PhraseRule, ...] = (
     ),
 )
 
-# Zero-width and bidirectional-control characters hide text from a human reviewer.
-HIDDEN_CHARACTERS = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Characters that render as nothing or reorder text hide content from a human reviewer:
+# zero-width and bidirectional controls, Unicode tag characters (U+E0000-E007F, which
+# spell ASCII invisibly), variation selectors beyond the emoji ones, Hangul fillers.
+HIDDEN_CHARACTERS = re.compile(
+    "[\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164"
+    "\ufeff\uffa0\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+)
 HTML_COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)

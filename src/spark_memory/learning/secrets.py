@@ -119,9 +119,9 @@ class SecretScanner:
     def scan(self, text: str, field: str = "text") -> list[Finding]:
         found: dict[tuple[int, int], Finding] = {}
         for block in _key_blocks(text):
-            line = text.count("\n", 0, block.start()) + 1
+            first = text.count("\n", 0, block.start()) + 1
             span = (block.start(), block.end())
-            found[span] = Finding("private key", "spark:key-block", field, line, *span)
+            found[span] = Finding("private key", "spark:key-block", field, first, *span)
         offset = 0
         for number, line in enumerate(text.splitlines(keepends=True), 1):
             if len(line.strip()) < 8:  # nothing that short is a credential
