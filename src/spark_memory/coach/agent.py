@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import ValidationError
 
-from spark_memory.coach import apinames, drafting, extractive
+from spark_memory.coach import apinames, drafting, extractive, howto
 from spark_memory.coach.budget import fit
 from spark_memory.coach.intent import analyse
 from spark_memory.coach.libraries import library_of_distribution, lookalikes
@@ -62,13 +62,22 @@ HITS_PER_QUERY = 20
 TEXT_DEPTH = 40
 MAX_MATERIAL_DOCS = 8  # what an LLM gets to read: the focus APIs and the runners-up
 MATERIAL_EXAMPLES = 2
-# Vector search always returns something; an insight is only advice when a query
-# matched its words, it is close in meaning, or it records the same error.
-INSIGHT_MIN_COSINE = 0.5
+# A lesson is advice only when it is about this task: it records the same error, or
+# it is the same task in other words. Paraphrases of one DS-1000 task sit at cosine
+# 0.88 (median) from each other with MiniLM, different tasks of one library at 0.55:
+# at 0.7, 83-87% of a task's own lessons pass and 3-12% of the closest other lessons
+# (docs/benchmarks.md). Within a margin of the closest lesson, so a near-paraphrase
+# does not bring its weaker neighbours.
+LESSON_SAME_TASK_COSINE = 0.7
+LESSON_MARGIN = 0.1
+TRUST_BASE = 0.75
+TRUST_SPAN = 0.5
 # Feedback has shown it mostly does not help: not advice, whatever it matches. Mean,
 # not lower bound: a fresh insight (uniform prior) has a low bound but is not refuted.
 INSIGHT_MIN_TRUST_MEAN = 0.4
 ERROR_MATCH_BONUS = 1.0
+# The APIs a how-to section uses follow it, ahead of what was found on its own.
+TAUGHT_SHARE = 0.95
 
 ChatFactory = Callable[[], ChatModel]
 
@@ -120,6 +129,9 @@ class Coach:
         sources = merge(counted, results, symbols, intent, guessed, frozenset(words))
         prefer_focus(sources, frozenset(words), intent)
         evidence = split(sources, counted)
+        evidence.how_to = howto.pick(evidence.docs)
+        if evidence.how_to is not None:
+            evidence.docs = self._taught_first(evidence.docs, evidence.how_to, filters)
         evidence.docs = self._with_text(evidence.docs)
         evidence.examples = self._examples(evidence.docs, filters)
         evidence.experience = self._weigh_experience(evidence.experience, intent, principal)
@@ -135,6 +147,26 @@ class Coach:
         symbols = {n: found.get(n, []) for n in names}
         guessed = {w: found[w] for w in words if found.get(w) and w not in symbols}
         return symbols, guessed
+
+    def _taught_first(
+        self, docs: list[Source], how_to: Source, filters: SearchFilters
+    ) -> list[Source]:
+        """The references of the APIs the how-to section uses, right after it."""
+        names = howto.taught(how_to.hit)
+        found = self.retriever.find_symbols(names, filters) if names else {}
+        by_id = {s.id: s for s in docs}
+        by_symbol = {s.hit.symbol: s for s in docs}
+        for n, name in enumerate(names):
+            hits = found.get(name, [])
+            if not hits:
+                continue
+            hit = hits[0]
+            source = by_symbol.get(hit.symbol) or by_id.get(hit.id)
+            if source is None:
+                source = by_id[hit.id] = Source(hit=hit)
+            source.score = max(source.score, how_to.score * (TAUGHT_SHARE - 0.01 * n))
+            source.found_by.append("how-to")
+        return sorted(by_id.values(), key=lambda s: -s.score)
 
     def _with_text(self, docs: list[Source]) -> list[Source]:
         """Fetch the text of the leading sources that came from a symbol lookup only."""
@@ -187,18 +219,26 @@ class Coach:
     def _weigh_experience(
         self, sources: list[Source], intent: Intent, principal: Principal
     ) -> list[Source]:
-        """Insights as advice: relevant ones only, ranked by fused score times trust."""
+        """Lessons about this task only: the same error, or the same task in other words
+        (cosine at least LESSON_SAME_TASK_COSINE, within LESSON_MARGIN of the closest
+        lesson); ranked by closeness times trust."""
         found = self.retriever.insights([s.id for s in sources], principal)
-        kept = []
+        kept: list[Source] = []
+        by_error: set[str] = set()
         for source in sources:
             source.insight = found.get(source.id)
             if source.insight is None or source.insight.trust.mean < INSIGHT_MIN_TRUST_MEAN:
                 continue
             same_error = _same_error(source, intent)
-            if same_error or source.lexical or source.best_cosine >= INSIGHT_MIN_COSINE:
+            if same_error or source.best_cosine >= LESSON_SAME_TASK_COSINE:
                 bonus = ERROR_MATCH_BONUS if same_error else 0.0
-                source.score = (source.score + bonus) * (0.5 + source.insight.trust.lower_bound())
+                trust = TRUST_BASE + TRUST_SPAN * source.insight.trust.lower_bound()
+                source.score = (source.best_cosine + bonus) * trust
                 kept.append(source)
+                if same_error:
+                    by_error.add(source.id)
+        closest = max((s.best_cosine for s in kept), default=0.0)
+        kept = [s for s in kept if s.id in by_error or s.best_cosine >= closest - LESSON_MARGIN]
         return sorted(kept, key=lambda s: -s.score)
 
     def _chat(self) -> ChatModel:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from spark_memory.coach import docs
+from spark_memory.coach import docs, howto
 from spark_memory.coach.models import (
     Citation,
     Claim,
@@ -24,9 +24,12 @@ from spark_memory.coach.models import (
 )
 from spark_memory.coach.recall import Evidence, Source
 from spark_memory.models import InsightKind, SearchHit
+from spark_memory.signatures import normalise_error
 from spark_memory.store.lexical import STOP_WORDS
 
 MAX_APIS = 5
+MAX_APIS_AFTER_HOW_TO = 3  # the section's code already shows how they fit together
+MAX_SIGNATURE_CHARS = 120
 MAX_INSIGHTS = 3
 MAX_SKETCH_LINES = 8
 MAX_PARAMS_PER_STEP = 2
@@ -51,7 +54,8 @@ _PITFALL_KINDS = (InsightKind.PITFALL, InsightKind.WORKAROUND)
 
 
 def synthesise(task: str, intent: Intent, evidence: Evidence, budget: int) -> Recommendation:
-    apis = focus(evidence.docs, MAX_APIS)
+    how = evidence.how_to
+    apis = focus(evidence.docs, MAX_APIS_AFTER_HOW_TO if how else MAX_APIS)
     lessons = evidence.experience[:MAX_INSIGHTS]
     lowered = task.lower()
     terms = set(_WORD.findall(lowered)) | set(_IDENTIFIER.findall(lowered))
@@ -59,14 +63,14 @@ def synthesise(task: str, intent: Intent, evidence: Evidence, budget: int) -> Re
     steps += [_api_step(s, terms) for s in apis]
     pitfalls = [_insight_pitfall(s) for s in lessons if _is_pitfall(s)]
     pitfalls += _doc_pitfalls(apis)[: max(0, MAX_DOC_PITFALLS - len(pitfalls))]
-    used = [*lessons, *apis]
-    sketch = _sketch(apis, lessons, evidence.examples)
+    used = [*lessons, *([how] if how else []), *apis]
+    sketch = _sketch(apis, lessons, evidence.examples, how)
     return Recommendation(
-        guidance=_guidance(intent, apis, lessons),
+        guidance=_guidance(intent, apis, lessons, how),
         steps=steps,
         pitfalls=pitfalls,
         code_sketch=sketch,
-        citations=[citation(s, intent) for s in used] + _example_citations(sketch, evidence),
+        citations=[citation(s, intent) for s in used],
         intent=intent,
         queries=evidence.queries,
         tokens=TokenUsage(budget=budget, used=0),
@@ -81,8 +85,9 @@ def focus(sources: Sequence[Source], limit: int) -> list[Source]:
     """
     groups: dict[str, list[Source]] = {}
     for source in sources:
-        if source.hit.kind in _API_KINDS and not source.hit.title.startswith("module "):
-            groups.setdefault(source.hit.symbol, []).append(source)
+        hit = source.hit
+        if hit.kind in _API_KINDS and not howto.is_section(hit) and not _is_module(hit):
+            groups.setdefault(hit.symbol, []).append(source)
     strength = {sym: sum(s.score for s in group) for sym, group in groups.items()}
     ranked = sorted(groups, key=lambda sym: -strength[sym])
     if not ranked:
@@ -109,27 +114,32 @@ def citation(source: Source, intent: Intent) -> Citation:
 
 
 def reason(source: Source, intent: Intent) -> str:
-    """One line: how the source was found and why it is trusted."""
+    """One line for the agent: what this source is to the task."""
+    hit = source.hit
+    if source.insight:
+        error = normalise_error(source.insight.evidence.error)
+        same = bool(intent.error_signature) and error == intent.error_signature
+        return "lesson learnt from the same error" if same else "lesson learnt on this task"
+    if howto.is_section(hit):
+        return "shows how, with code"
     parts = []
     if source.mention:
         parts.append(f"`{source.mention.name}` is named in your {source.mention.where}")
-    said = [
-        w.removeprefix("says:").replace("_", " ") for w in source.found_by if w.startswith("says:")
-    ]
-    if said and not source.mention:
-        parts.append(f'your task says "{said[0]}"')
-    queries = sorted({w.split(" #")[0] for w in source.found_by if " #" in w})
-    if queries:
-        parts.append(
-            "matched the " + ", ".join(queries) + " quer" + ("ies" if len(queries) > 1 else "y")
-        )
-    if source.insight:
-        parts.append(f"{source.insight.kind.value} learnt from experience")
-    elif source.hit.version and intent.versions.get(source.hit.library) == source.hit.version:
-        parts.append(f"documents your version {source.hit.version}")
-    if not parts and source.hit.kind == "example":
-        parts.append(f"the documented example of `{source.hit.symbol}`")
-    return "; ".join(parts) or "retrieved for this task"
+    elif "how-to" in source.found_by:
+        parts.append("reference of an API the how-to uses")
+    else:
+        said = [
+            w.removeprefix("says:").replace("_", " ")
+            for w in source.found_by
+            if w.startswith("says:")
+        ]
+        if said:
+            parts.append(f'your task says "{said[0]}"')
+    if hit.version and intent.versions.get(hit.library) == hit.version:
+        parts.append(f"your version {hit.version}")
+    if not parts and hit.kind == "example":
+        parts.append(f"the documented example of `{hit.symbol}`")
+    return "; ".join(parts) or "reference"
 
 
 def _representative(source: Source) -> tuple[bool, float]:
@@ -137,10 +147,19 @@ def _representative(source: Source) -> tuple[bool, float]:
     return (source.hit.kind != "api", -source.score)
 
 
-def _guidance(intent: Intent, apis: Sequence[Source], lessons: Sequence[Source]) -> Claim:
+def _guidance(
+    intent: Intent, apis: Sequence[Source], lessons: Sequence[Source], how: Source | None
+) -> Claim:
     if intent.task_kind is TaskKind.FIX_ERROR and lessons:
         top = lessons[0]
         return Claim(text=f"{top.hit.title}.", sources=[top.id])
+    if how is not None:
+        said = docs.first_sentence(howto.prose(how.hit.text), 200)
+        text = f"How: {how.hit.title}" + (f" — {said}" if said else "")
+        uses = [f"`{s.hit.symbol}`" for s in apis if "how-to" in s.found_by]
+        if uses:
+            text += f" Uses {', '.join(uses)}."
+        return Claim(text=text, sources=[how.id, *(s.id for s in apis if "how-to" in s.found_by)])
     if not apis:
         if lessons:
             return Claim(text=f"{lessons[0].hit.title}.", sources=[lessons[0].id])
@@ -155,7 +174,7 @@ def _guidance(intent: Intent, apis: Sequence[Source], lessons: Sequence[Source])
 
 def _api_step(source: Source, terms: set[str]) -> Claim:
     parts = docs.read(source.hit.text)
-    text = f"`{docs.compact_signature(parts.headline) or source.hit.symbol}`"
+    text = f"`{_short_signature(parts.headline, source.hit.symbol)}`"
     if parts.summary:
         text += f" — {parts.summary}"
     params = _relevant_params(parts.parameters, terms)
@@ -176,24 +195,6 @@ def _relevant_params(params: Sequence[docs.Param], terms: set[str]) -> list[str]
     scored.sort(key=lambda t: (t[0], t[1]))
     return [f"`{p.name}`: {docs.first_sentence(p.description, 120)}" for *_, p in scored][
         :MAX_PARAMS_PER_STEP
-    ]
-
-
-def _example_citations(sketch: CodeSketch, evidence: Evidence) -> list[Citation]:
-    by_id = {hit.id: hit for hit in evidence.examples.values()}
-    return [
-        Citation(
-            id=hit.id,
-            doc_type=hit.doc_type,
-            library=hit.library,
-            version=hit.version,
-            symbol=hit.symbol,
-            kind=hit.kind,
-            title=hit.title,
-            reason=f"the documented example of `{hit.symbol}`",
-        )
-        for hit in (by_id.get(i) for i in sketch.sources)
-        if hit is not None
     ]
 
 
@@ -223,17 +224,39 @@ def _doc_pitfalls(apis: Sequence[Source]) -> list[Claim]:
 
 
 def _sketch(
-    apis: Sequence[Source], lessons: Sequence[Source], examples: Mapping[str, SearchHit]
+    apis: Sequence[Source],
+    lessons: Sequence[Source],
+    examples: Mapping[str, SearchHit],
+    how: Source | None = None,
 ) -> CodeSketch:
-    """Experience's fix first; else the example of the best-ranked API that has one."""
+    """Experience's fix first; then the how-to section's code; else the example of the
+    leading API, when that example calls it (an example of something else is not how)."""
     for lesson in lessons:
         fix = lesson.insight.evidence.fix if lesson.insight else ""
         if fix.strip():
             lines = fix.strip().splitlines()[:MAX_SKETCH_LINES]
             return CodeSketch(code="\n".join(lines), sources=[lesson.id])
-    for source in apis:
+    if how is not None:
+        return CodeSketch(code=howto.code(how.hit.text), sources=[how.id])
+    for source in apis[:1]:
+        name = source.hit.symbol.rsplit(".", 1)[-1]
         for hit in (source.hit, examples.get(source.hit.symbol)):
             lines = docs.example_code(docs.read(hit.text).examples, MAX_SKETCH_LINES) if hit else []
-            if hit and lines:
-                return CodeSketch(code="\n".join(lines), sources=[hit.id])
+            if hit and any(re.search(rf"\b{re.escape(name)}\b", line) for line in lines):
+                # the API's example is part of its documentation: cited once, as the API
+                return CodeSketch(code="\n".join(lines), sources=[source.id])
     return CodeSketch()
+
+
+def _short_signature(headline: str, symbol: str) -> str:
+    """The call signature, cut after a few parameters: a 1,000-character dump of every
+    keyword buries the point."""
+    signature = docs.compact_signature(headline) or symbol
+    if len(signature) <= MAX_SIGNATURE_CHARS:
+        return signature
+    cut = signature[:MAX_SIGNATURE_CHARS].rsplit(",", 1)[0]
+    return f"{cut}, ...)"
+
+
+def _is_module(hit: SearchHit) -> bool:
+    return hit.title.startswith("module ")

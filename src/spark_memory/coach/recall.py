@@ -29,6 +29,10 @@ OWNER_BONUS = 0.5
 # The library the task is most about over the others it merely imports.
 PRIMARY_BONUS = 0.5
 RRF_K = 20.0  # smaller than search's 60: here the top of each focused list matters most
+# Classes that name the object a task works on rather than an API it needs.
+OBJECT_CLASSES = frozenset({"DataFrame", "Series", "ndarray", "array", "Tensor", "Index"})
+OBJECT_CLASS_FACTOR = 0.3
+CONSTRUCT_WORDS = frozenset({"create", "construct", "build", "make", "initialize", "initialise"})
 CANDIDATES_PER_NAME = 2  # a bare method name may denote several classes' methods
 # A long prompt's OR of rare words matches some words of almost any lesson; only a lesson
 # ranked this high by words counts as found by them (see Coach._weigh_experience).
@@ -98,6 +102,7 @@ class Evidence:
     queries: list[PlannedQuery]
     # symbol -> its example snippet, for the leading APIs whose examples live apart
     examples: dict[str, SearchHit] = field(default_factory=dict)
+    how_to: Source | None = None  # the section that shows how, when one matches
 
 
 def merge(
@@ -118,28 +123,52 @@ def merge(
         weight = QUERY_WEIGHTS.get(query.purpose, 1.0)
         for rank, hit in enumerate(hits, 1):
             _credit(sources, hit, weight / (RRF_K + rank), f"{query.purpose} #{rank}")
+    searched = frozenset(sources) | {s.hit.symbol for s in sources.values() if s.hit.symbol}
     for mention in intent.api_names:
         weight = MENTION_WEIGHTS.get(mention.where, 1.0)
         named = pick_candidates(mention.name, symbols.get(mention.name, ()), sources, words)
         for rank, hit in enumerate(named, 1):
+            if _confirms_only(mention) and not {hit.id, hit.symbol} & searched:
+                continue
             source = _credit(sources, hit, weight / (RRF_K + rank), f"named:{mention.where}")
             source.mention = source.mention or mention
     for word, found in (guesses or {}).items():
         kind = "phrase" if "_" in word else "word"
         for hit in pick_candidates(word, found, sources, words)[:1]:
-            _credit(sources, hit, GUESS_WEIGHTS[kind] / (RRF_K + 1), f"says:{word}")
+            # a word of the task that is also an API name ("columns", "sum") is a cue
+            # only where the searches agree; alone it is a literal match
+            if kind == "phrase" or {hit.id, hit.symbol} & searched:
+                _credit(sources, hit, GUESS_WEIGHTS[kind] / (RRF_K + 1), f"says:{word}")
     return sources
+
+
+def _confirms_only(mention: ApiMention) -> bool:
+    """A name used in the set-up code (read_csv, head) is what the caller already has,
+    and a bare object class in prose ("my DataFrame") is what the task is about, not an
+    API it asks for: either only confirms what the searches found."""
+    if mention.where == "code":
+        return True
+    return mention.where == "prose" and mention.name.rsplit(".", 1)[-1] in OBJECT_CLASSES
 
 
 def prefer_focus(sources: Mapping[str, Source], words: frozenset[str], intent: Intent) -> None:
     """Raise methods whose class the task names (``DataFrame.x`` when it says dataframe)
     and APIs of the task's main library (pyplot over pandas' plot for a plotting task)."""
     primary = intent.libraries[0] if len(intent.libraries) > 1 else ""
+    constructs = bool(words & CONSTRUCT_WORDS)
     for source in sources.values():
         if owner_named(source.hit.symbol, words):
             source.score *= 1.0 + OWNER_BONUS
         if primary and source.hit.library == primary:
             source.score *= 1.0 + PRIMARY_BONUS
+        if not constructs and _is_object_class(source.hit.symbol):
+            # "my DataFrame" says what the task works on; its class page is not how
+            source.score *= OBJECT_CLASS_FACTOR
+
+
+def _is_object_class(symbol: str) -> bool:
+    parts = symbol.split(".")
+    return len(parts) == 2 and parts[1] in OBJECT_CLASSES
 
 
 def owner_named(symbol: str, words: frozenset[str]) -> bool:
