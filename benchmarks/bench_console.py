@@ -1,0 +1,305 @@
+"""Page loads of the web console over a large store, beside /healthz in the same run.
+
+    python benchmarks/bench_console.py [--snippets 50000] [--insights 5000] [--requests 40] [--out DIR]
+
+A fresh store (hash embedder, so the figures measure the console, the service and the
+store, not a model): a synthetic knowledge base of ``--snippets`` snippets over seven
+libraries, ``--insights`` lessons of one org (org and public scope; a tenth quarantined;
+trust, feedback and traced sessions on some), a curation epoch. A real `spark serve`
+subprocess serves it; one signed-in browser-like client (cookie, no JavaScript) loads
+each page ``--requests`` times after two warm-up loads, and /healthz as often. Printed:
+p50 and p95 per page in ms, and p50 as a multiple of /healthz's p50.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from spark_memory.config import Settings
+from spark_memory.learning.admission import insight_text
+from spark_memory.models import (
+    LOCAL_PRINCIPAL,
+    Insight,
+    InsightKind,
+    InsightStatus,
+    Principal,
+    Role,
+    Scope,
+    Snippet,
+    SnippetKind,
+    Trust,
+    content_hash,
+    utcnow,
+)
+from spark_memory.service import Spark
+
+LIBS = ["numpy", "pandas", "scipy", "sklearn", "matplotlib", "torch", "tensorflow"]
+WORDS = [
+    "array",
+    "frame",
+    "series",
+    "index",
+    "column",
+    "merge",
+    "join",
+    "group",
+    "sort",
+    "filter",
+    "reshape",
+    "pivot",
+    "plot",
+    "axis",
+    "figure",
+    "tensor",
+    "gradient",
+    "model",
+    "fit",
+    "predict",
+    "score",
+    "sparse",
+    "matrix",
+    "solve",
+    "optimize",
+    "interpolate",
+    "integrate",
+    "random",
+    "seed",
+    "dtype",
+    "cast",
+    "missing",
+    "fill",
+    "drop",
+    "rename",
+    "window",
+    "rolling",
+    "resample",
+    "date",
+    "time",
+    "string",
+    "category",
+    "count",
+    "unique",
+    "mean",
+    "median",
+]
+BUDGET_MS = 300.0
+
+
+def seed(home: Path, snippets: int, insights: int, rng: random.Random) -> tuple[str, str]:
+    """The store; returns the admin key's secret and one lesson's id."""
+    settings = Settings.load(environ={"SPARK_EMBEDDER": "hash"}, home=home)
+    with Spark.open(settings) as spark:
+        for start in range(0, snippets, 1000):
+            batch = [_snippet(n, rng) for n in range(start, min(start + 1000, snippets))]
+            vectors = spark.embedder.embed([s.embed_text for s in batch])
+            spark.store.upsert_snippets(batch, vectors, spark.space)
+        admin = spark.create_key("acme", "lead", "admin", principal=LOCAL_PRINCIPAL)
+        writers = [
+            spark.create_key("acme", f"agent{n}", "writer", principal=LOCAL_PRINCIPAL)
+            for n in range(8)
+        ]
+        lessons = [_insight(n, rng) for n in range(insights)]
+        for start in range(0, len(lessons), 256):
+            batch = lessons[start : start + 256]
+            vectors = spark.embedder.embed([insight_text(i) for i in batch])
+            for insight, vector in zip(batch, vectors, strict=True):
+                spark.store.put_insight(insight, vector, spark.space)
+        active = [i for i in lessons if i.status is InsightStatus.ACTIVE and i.scope is Scope.ORG]
+        for n, key in enumerate(writers):
+            principal = Principal(org_id="acme", agent_id=key.agent_id, role=Role.WRITER)
+            for m in range(25):
+                served = [active[(n * 25 + m + j) % len(active)].id for j in range(3)]
+                spark.record_trace(
+                    f"task {n}-{m}: {' '.join(rng.sample(WORDS, 6))}",
+                    outcome=rng.choice(["passed", "failed"]),
+                    served_ids=served,
+                    principal=principal,
+                )
+                spark.share_feedback(served[0], relevant=True, correct=True, principal=principal)
+        spark.curate(principal=LOCAL_PRINCIPAL)
+        return admin.secret, active[0].id
+
+
+def _snippet(n: int, rng: random.Random) -> Snippet:
+    lib = LIBS[n % len(LIBS)]
+    words = rng.sample(WORDS, 8)
+    return Snippet.build(
+        library=lib,
+        version="1.0",
+        symbol=f"{lib}.{words[0]}_{words[1]}_{n}",
+        kind=SnippetKind.API if n % 5 else SnippetKind.GUIDE,
+        title=f"{words[0]} {words[1]}",
+        text=" ".join(words) + f". Use {lib}.{words[0]}_{words[1]}_{n} to {' '.join(words[2:5])}.",
+    )
+
+
+def _insight(n: int, rng: random.Random) -> Insight:
+    lib = LIBS[n % len(LIBS)]
+    words = rng.sample(WORDS, 10)
+    title = f"{lib}: {' '.join(words[:4])} ({n})"
+    content = f"When you {' '.join(words[:5])}, prefer {lib}.{words[5]}_{words[6]}: {' '.join(words[6:])}."
+    status = InsightStatus.QUARANTINED if n % 10 == 0 else InsightStatus.ACTIVE
+    when = utcnow() - timedelta(hours=n % 2000)
+    return Insight(
+        id=f"ins_bench{n:015d}",
+        org_id="acme",
+        agent_id=f"acme/agent{n % 8}",
+        scope=Scope.PUBLIC if n % 7 == 0 else Scope.ORG,
+        title=title,
+        content=content,
+        query=" ".join(words[:4]),
+        tags=[f"{lib}:1.0"],
+        kind=list(InsightKind)[n % len(InsightKind)],
+        trust=Trust(alpha=1 + rng.random() * 6, beta=1 + rng.random() * 3),
+        status=status,
+        content_hash=content_hash(title, content),
+        created=when,
+        updated=when,
+    )
+
+
+def serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(home),
+        "SPARK_EMBEDDER": "hash",
+        "SPARK_RATE_LIMIT": "0",
+        "SPARK_CURATION_INTERVAL": "0",
+    }
+    spark = str(Path(sys.executable).with_name("spark"))
+    command = [spark, "serve", "--no-kb", "--port", str(port), "--log-level", "warning"]
+    with (home / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"spark serve exited: {(home / 'serve.log').read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("spark serve did not start")
+
+
+def pages(lesson: str) -> dict[str, str]:
+    return {
+        "/healthz (baseline)": "/healthz",
+        "ask (search + recommend)": "/ui/ask?q=merge+frame+on+index+column",
+        "memories": "/ui/memories",
+        "memories, filtered by trust and age": "/ui/memories?min_trust=0.3&age=30&kind=pitfall",
+        "insight": f"/ui/memories/{lesson}",
+        "review queue": "/ui/review",
+        "org": "/ui/org",
+        "knowledge base": "/ui/kb",
+        "epochs": "/ui/epochs",
+        "dashboard": "/ui/dashboard",
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def load(client: httpx.Client, path: str, requests: int) -> list[float]:
+    times = []
+    for n in range(requests + 2):
+        started = time.perf_counter()
+        response = client.get(path)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: {response.status_code} {response.text[:300]}")
+        if n >= 2:  # two warm-up loads
+            times.append(elapsed)
+    return times
+
+
+def measure(home: Path, args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
+    key, lesson = seed(home, args.snippets, args.insights, random.Random(args.seed))
+    seeded_s = time.perf_counter() - started
+    proc, url = serve(home)
+    try:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            client.post("/ui/signin", data={"key": key})
+            rows = []
+            for name, path in pages(lesson).items():
+                times = load(client, path, args.requests)
+                rows.append(
+                    {
+                        "page": name,
+                        "p50_ms": round(percentile(times, 0.50), 1),
+                        "p95_ms": round(percentile(times, 0.95), 1),
+                    }
+                )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    base = rows[0]["p50_ms"]
+    for row in rows:
+        row["p50_vs_healthz"] = round(row["p50_ms"] / base, 1) if base else None
+    return {
+        "snippets": args.snippets,
+        "insights": args.insights,
+        "requests": args.requests,
+        "seed_seconds": round(seeded_s, 1),
+        "pages": rows,
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        f"{report['snippets']} snippets, {report['insights']} insights;"
+        f" {report['requests']} loads per page after two warm-up loads, one client",
+        "",
+        "| page | p50 ms | p95 ms | p50 / healthz p50 | p95 under 300 ms |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for r in report["pages"]:
+        ok = "yes" if r["p95_ms"] < BUDGET_MS else "NO"
+        lines.append(
+            f"| {r['page']} | {r['p50_ms']} | {r['p95_ms']} | {r['p50_vs_healthz']} | {ok} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--snippets", type=int, default=50_000)
+    parser.add_argument("--insights", type=int, default=5_000)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="spark-console-") as tmp:
+        report = measure(Path(tmp), args)
+    print(markdown(report))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "console.json").write_text(json.dumps(report, indent=2), "utf-8")
+        (args.out / "console.md").write_text(markdown(report), "utf-8")
+    slow = [r["page"] for r in report["pages"][1:] if r["p95_ms"] >= BUDGET_MS]
+    return 1 if slow else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
