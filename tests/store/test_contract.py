@@ -24,7 +24,7 @@ from spark_memory.models import (
     SnippetKind,
     Trace,
 )
-from spark_memory.store.protocol import EmbeddingSpace, Store
+from spark_memory.store.protocol import EmbeddingSpace, IdempotentWrite, Store
 from tests.conftest import SPACE, unit_vectors
 
 ALICE = Principal(org_id="org-a", agent_id="alice")
@@ -326,8 +326,10 @@ def test_feedback_tenancy_idempotency_and_audit(store: Store) -> None:
     assert store.recall_idempotent("org-a", "k1") is None
     store.remember_idempotent("org-a", "k1", "ins_9")
     store.remember_idempotent("org-a", "k1", "ins_other")
-    assert store.recall_idempotent("org-a", "k1") == "ins_9"
+    assert store.recall_idempotent("org-a", "k1") == IdempotentWrite("ins_9")
     assert store.recall_idempotent("org-b", "k1") is None
+    store.remember_idempotent("org-a", "k2", "trc_1", "body-hash")
+    assert store.recall_idempotent("org-a", "k2") == IdempotentWrite("trc_1", "body-hash")
 
 
 def test_a_second_handle_sees_acknowledged_writes(

@@ -21,6 +21,7 @@ from spark_memory.store.protocol import (
     AuditEntry,
     EpochEvent,
     EpochRecord,
+    IdempotentWrite,
     InsightLink,
     LinkKind,
     Store,
@@ -197,7 +198,7 @@ def test_erasing_an_org_leaves_other_orgs(store: Store) -> None:
     assert store.list_traces("org-a") == []
     assert [t.id for t in store.pending_traces()] == ["trc_2"]
     assert store.recall_idempotent("org-a", "k") is None
-    assert store.recall_idempotent("org-b", "k") == "trc_2"
+    assert store.recall_idempotent("org-b", "k") == IdempotentWrite("trc_2")
     assert [x.id for x in store.links_of(["ins_2"])] == ["lnk_2"]
 
 

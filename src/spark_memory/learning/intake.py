@@ -11,6 +11,7 @@ Ids are derived from content, so sending the same thing twice stores it once.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -85,6 +86,33 @@ def screen(fields: Mapping[str, str], policy: SecretPolicy, what: str) -> Screen
         )
     clean = {k: redact(v, [f for f in findings if f.field == k]) for k, v in fields.items()}
     return Screened(clean, findings)
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    """An idempotency key as stored: scoped to the org's agent and the verb, hashed (the
+    header is the client's free text and is never stored), with a hash of the body."""
+
+    key: str
+    body: str
+
+
+def idempotent_request(
+    principal: Principal, verb: str, key: str | None, **body: object
+) -> IdempotentRequest | None:
+    if not key:
+        return None
+    scoped = hashlib.sha256(f"{principal.agent_id}\0{verb}\0{key}".encode()).hexdigest()
+    canonical = json.dumps(body, sort_keys=True, default=_plain)
+    return IdempotentRequest(f"{verb}:{scoped}", hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return str(value)
 
 
 def refuse_unsafe(issues: Sequence[Issue], what: str) -> None:

@@ -11,17 +11,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from spark_memory.errors import Forbidden, InvalidInput, NotFound
+from spark_memory.errors import Conflict, Forbidden, InvalidInput, NotFound
 from spark_memory.learning.admission import insight_text
 from spark_memory.learning.curation import Curator
 from spark_memory.learning.epochlog import for_org
 from spark_memory.learning.generalise import DeterministicGeneraliser, Generaliser
 from spark_memory.learning.intake import (
+    IdempotentRequest,
     Screened,
     build_feedback,
     build_memory,
     build_trace,
     enriched,
+    idempotent_request,
     quarantine_note,
     refuse_unsafe,
     review_memory,
@@ -134,7 +136,13 @@ class Experience(ServiceBase):
     ) -> WriteReceipt:
         """Store one attempt (private to the org); secrets are redacted or the trace refused."""
         _require_writer(principal)
-        if (known := self._recall(principal, idempotency_key)) is not None:
+        request = idempotent_request(
+            principal, "trace", idempotency_key, task=task, code=code, outcome=outcome,
+            test_output=test_output, error=error, correction=correction,
+            environment=environment or {}, model=model, served_ids=list(served_ids),
+            secrets=secrets,
+        )  # fmt: skip
+        if (known := self._recall(principal, request)) is not None:
             return known
         fields = trace_fields(
             task=task,
@@ -151,7 +159,7 @@ class Experience(ServiceBase):
         inserted = self.store.add_trace(trace).inserted == 1
         if inserted:
             self._audit(principal, "trace.record", trace.id, detail(outcome=trace.outcome.value))
-        self._remember(principal, idempotency_key, trace.id)
+        self._remember(principal, request, trace.id)
         return _receipt(trace.id, inserted, screened)
 
     def create_memory(
@@ -170,7 +178,11 @@ class Experience(ServiceBase):
     ) -> WriteReceipt:
         """Store an agent-written insight; unsafe or injected content is refused."""
         _require_writer(principal)
-        if (known := self._recall(principal, idempotency_key)) is not None:
+        request = idempotent_request(
+            principal, "memory", idempotency_key, title=title, content=content, query=query,
+            tags=list(tags), kind=kind, scope=scope, evidence=evidence, secrets=secrets,
+        )  # fmt: skip
+        if (known := self._recall(principal, request)) is not None:
             return known
         evidence = evidence or Evidence()
         fields = {
@@ -198,7 +210,7 @@ class Experience(ServiceBase):
                 insight, self.embedder.embed([insight_text(insight)])[0], self.space
             )
             self._audit(principal, "insight.create", insight.id, detail(scope=insight.scope.value))
-        self._remember(principal, idempotency_key, insight.id)
+        self._remember(principal, request, insight.id)
         receipt = _receipt(insight.id, not existed, screened)
         note = quarantine_note(status)
         message = " ".join(m for m in (receipt.message, note) if m)
@@ -366,17 +378,28 @@ class Experience(ServiceBase):
         )
         self.store.audit(entry)
 
-    def _recall(self, principal: Principal, key: str | None) -> WriteReceipt | None:
-        if not key:
+    def _recall(
+        self, principal: Principal, request: IdempotentRequest | None
+    ) -> WriteReceipt | None:
+        if request is None:
             return None
-        found = self.store.recall_idempotent(principal.org_id, key)
+        found = self.store.recall_idempotent(principal.org_id, request.key)
         if found is None:
             return None
-        return WriteReceipt(found, "unchanged", "already stored under this idempotency key")
+        if found.request_hash and found.request_hash != request.body:
+            raise Conflict(
+                "this idempotency key was already used for a different request; send a new"
+                " key for a new write"
+            )
+        return WriteReceipt(
+            found.result_id, "unchanged", "already stored under this idempotency key"
+        )
 
-    def _remember(self, principal: Principal, key: str | None, result_id: str) -> None:
-        if key:
-            self.store.remember_idempotent(principal.org_id, key, result_id)
+    def _remember(
+        self, principal: Principal, request: IdempotentRequest | None, result_id: str
+    ) -> None:
+        if request is not None:
+            self.store.remember_idempotent(principal.org_id, request.key, result_id, request.body)
 
 
 def _require_writer(principal: Principal) -> None:

@@ -230,7 +230,9 @@ class _Importer:
 
     def _put_idempotency(self, record: dump.Record) -> None:
         d = record.data
-        self.store.remember_idempotent(d["org_id"], d["key"], d["result_id"])
+        self.store.remember_idempotent(
+            d["org_id"], d["key"], d["result_id"], d.get("request_hash", "")
+        )
 
     def _put_audit(self, record: dump.Record) -> None:
         d = record.data

@@ -43,6 +43,15 @@ class EmbeddingSpace:
 
 
 @dataclass(frozen=True)
+class IdempotentWrite:
+    """A write remembered under an idempotency key (the service scopes the key to the
+    org, agent and verb and stores only its hash) and the hash of the request's body."""
+
+    result_id: str
+    request_hash: str = ""  # '' for writes remembered before request hashes were kept
+
+
+@dataclass(frozen=True)
 class WriteResult:
     inserted: int = 0
     updated: int = 0
@@ -297,11 +306,15 @@ class Store(Protocol):
     def revoke_api_key(self, key_id: str) -> WriteResult: ...
 
     # --- idempotency and audit -----------------------------------------------------------
-    def recall_idempotent(self, org_id: str, key: str) -> str | None:
-        """The result id stored for an idempotency key, or None."""
+    def recall_idempotent(self, org_id: str, key: str) -> IdempotentWrite | None:
+        """What was stored under an idempotency key, or None."""
         ...
 
-    def remember_idempotent(self, org_id: str, key: str, result_id: str) -> None: ...
+    def remember_idempotent(
+        self, org_id: str, key: str, result_id: str, request_hash: str = ""
+    ) -> None:
+        """Record a write once; a key already recorded keeps its first result."""
+        ...
 
     def audit(self, entry: AuditEntry) -> None: ...
 

@@ -132,11 +132,12 @@ def _epochs(conn: Conn) -> Iterator[dump.Record]:
 def _idempotency(conn: Conn, org_id: str | None) -> Iterator[dump.Record]:
     where, params = _where_org(org_id)
     sql = (
-        f"SELECT org_id, key, result_id FROM idempotency {where}"
+        f"SELECT org_id, key, result_id, request_hash FROM idempotency {where}"
         ' ORDER BY org_id COLLATE "C", key COLLATE "C"'
     )
-    for org, key, result in _rows(conn, sql, params):
-        yield dump.Record("idempotency", {"org_id": org, "key": key, "result_id": result})
+    for org, key, result, request in _rows(conn, sql, params):
+        data = {"org_id": org, "key": key, "result_id": result, "request_hash": request}
+        yield dump.Record("idempotency", data)
 
 
 def _audit(conn: Conn, org_id: str | None) -> Iterator[dump.Record]:

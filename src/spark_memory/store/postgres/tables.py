@@ -9,7 +9,7 @@ from typing import Any
 from spark_memory.errors import NotFound
 from spark_memory.models import Agent, ApiKey, Feedback, Org, Principal, Trace
 from spark_memory.store.postgres.connection import Conn, Database
-from spark_memory.store.protocol import AuditEntry, WriteResult
+from spark_memory.store.protocol import AuditEntry, IdempotentWrite, WriteResult
 
 
 class RecordTables:
@@ -140,18 +140,21 @@ class RecordTables:
         return self._db.write(write)
 
     # --- idempotency and audit ----------------------------------------------------------------
-    def recall_idempotent(self, org_id: str, key: str) -> str | None:
+    def recall_idempotent(self, org_id: str, key: str) -> IdempotentWrite | None:
         found = self._db.query(
-            "SELECT result_id FROM idempotency WHERE org_id = %s AND key = %s", [org_id, key]
+            "SELECT result_id, request_hash FROM idempotency WHERE org_id = %s AND key = %s",
+            [org_id, key],
         )
-        return str(found[0][0]) if found else None
+        return IdempotentWrite(str(found[0][0]), str(found[0][1])) if found else None
 
-    def remember_idempotent(self, org_id: str, key: str, result_id: str) -> None:
+    def remember_idempotent(
+        self, org_id: str, key: str, result_id: str, request_hash: str = ""
+    ) -> None:
         def write(conn: Conn) -> None:
             conn.execute(
-                "INSERT INTO idempotency (org_id, key, result_id) VALUES (%s, %s, %s)"
-                " ON CONFLICT DO NOTHING",
-                [org_id, key, result_id],
+                "INSERT INTO idempotency (org_id, key, result_id, request_hash)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [org_id, key, result_id, request_hash],
             )
 
         self._db.write(write)

@@ -136,9 +136,11 @@ def _epochs(conn: sqlite3.Connection) -> Iterator[dump.Record]:
 
 def _idempotency(conn: sqlite3.Connection, org_id: str | None) -> Iterator[dump.Record]:
     where, params = _where_org(org_id)
-    sql = f"SELECT org_id, key, result_id FROM idempotency {where} ORDER BY org_id, key"
-    for org, key, result in _rows(conn, sql, params):
-        yield dump.Record("idempotency", {"org_id": org, "key": key, "result_id": result})
+    columns = "org_id, key, result_id, request_hash"
+    sql = f"SELECT {columns} FROM idempotency {where} ORDER BY org_id, key"
+    for org, key, result, request in _rows(conn, sql, params):
+        data = {"org_id": org, "key": key, "result_id": result, "request_hash": request}
+        yield dump.Record("idempotency", data)
 
 
 def _audit(conn: sqlite3.Connection, org_id: str | None) -> Iterator[dump.Record]:

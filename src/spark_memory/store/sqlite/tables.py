@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from spark_memory.errors import NotFound
 from spark_memory.models import Agent, ApiKey, Feedback, Org, Principal, Trace
-from spark_memory.store.protocol import AuditEntry, WriteResult
+from spark_memory.store.protocol import AuditEntry, IdempotentWrite, WriteResult
 
 T = TypeVar("T")
 
@@ -133,18 +133,22 @@ class RecordTables:
         return self.put_api_key(key)
 
     # --- idempotency and audit ----------------------------------------------------------------
-    def recall_idempotent(self, org_id: str, key: str) -> str | None:
+    def recall_idempotent(self, org_id: str, key: str) -> IdempotentWrite | None:
         rows = self._query(
-            "SELECT result_id FROM idempotency WHERE org_id = ? AND key = ?", (org_id, key)
+            "SELECT result_id, request_hash FROM idempotency WHERE org_id = ? AND key = ?",
+            (org_id, key),
         )
-        return str(rows[0][0]) if rows else None
+        return IdempotentWrite(str(rows[0][0]), str(rows[0][1])) if rows else None
 
-    def remember_idempotent(self, org_id: str, key: str, result_id: str) -> None:
-        self._insert_once_pk("idempotency", org_id, key, result_id)
-
-    def _insert_once_pk(self, table: str, *values: str) -> None:
+    def remember_idempotent(
+        self, org_id: str, key: str, result_id: str, request_hash: str = ""
+    ) -> None:
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute(f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)", values)
+            conn.execute(
+                "INSERT OR IGNORE INTO idempotency (org_id, key, result_id, request_hash)"
+                " VALUES (?, ?, ?, ?)",
+                (org_id, key, result_id, request_hash),
+            )
 
         self._write(write)
 
