@@ -51,7 +51,7 @@ SKIP_NAMES = re.compile(
     r"|governance|roadmap|license.*|copyright|readme|changelog.*|changes|news|history"
     r"|release.*|whats_?new.*|api|api_changes.*|support|related_projects|presentations"
     r"|tune_toc|communication_team.*|contributor_experience_team.*|min_dependency.*"
-    r"|credits|citing|team|license)$",
+    r"|credits|citing|team|license|github_stats)$",
     re.I,
 )
 _REDIRECT = re.compile(r'<meta[^>]+http-equiv="refresh"', re.I)
