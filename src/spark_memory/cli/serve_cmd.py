@@ -1,8 +1,8 @@
 """`spark serve` (HTTP API + MCP over Streamable HTTP) and `spark mcp` (MCP over stdio).
 
-`spark serve` builds the default knowledge base on its very first run (an empty
-store), with a progress bar, then serves. `spark mcp` is for one agent on its own
-machine and needs no keys: it acts as the local user (or as the owner of
+On its very first run (an empty store) `spark serve` answers at once while the default
+knowledge base builds in a background thread (``service/kb_build.py``). `spark mcp` is
+for one agent on its own machine and needs no keys: it acts as the local user (or as the owner of
 ``$SPARK_API_KEY``), or relays to a remote server with ``spark --server URL mcp``.
 """
 
@@ -16,10 +16,10 @@ from types import FrameType
 import click
 
 from spark_memory.cli.context import API_KEY_ENV, CliContext, pass_ctx
-from spark_memory.cli.progress import progress_bar
 from spark_memory.http.address import published
 from spark_memory.models import LOCAL_PRINCIPAL, Principal
 from spark_memory.service import Spark
+from spark_memory.service.kb_build import KbBuild, needs_build
 from spark_memory.service.knowledge import DEFAULT_LIBRARIES
 
 
@@ -55,8 +55,15 @@ def serve(
 
     spark = obj.local
     settings = spark.settings
-    if not no_kb and spark.kb_is_empty():
-        first_run_kb(spark)
+    configure_logging(log_level)
+    if not no_kb and needs_build(spark):
+        # Answer at once; search covers each library as soon as it is in.
+        click.echo(
+            f"building the knowledge base from {' '.join(DEFAULT_LIBRARIES)} in the background"
+            " (`spark stats` shows progress; `--no-kb` skips this)",
+            err=True,
+        )
+        KbBuild(spark, DEFAULT_LIBRARIES).start()
     # The embedder loads lazily; the first agent should not wait for it (nor for the
     # int8 query graph's one-off build, ~2 s).
     load = getattr(spark.embedder, "load", None)
@@ -65,7 +72,6 @@ def serve(
     interval = settings.curation_interval if curate_every is None else curate_every
     app = create_app(spark, ServeOptions(mcp=not no_mcp, curation_interval=interval))
     host, port = host or settings.host, settings.port if port is None else port
-    configure_logging(log_level)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
     # Bound and listening before anything else: a caller that connects now waits in the
     # backlog instead of being refused, and `--port 0` learns its port for server.json.
@@ -88,20 +94,6 @@ def _url(host: str, port: int) -> str:
 
 def _exit_quietly(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
-
-
-def first_run_kb(spark: Spark) -> None:
-    """Harvest the default libraries into an empty store, once, with a progress bar."""
-    click.echo(
-        f"first run: building the knowledge base from {' '.join(DEFAULT_LIBRARIES)}"
-        " (a few minutes; `--no-kb` skips this)",
-        err=True,
-    )
-    with progress_bar("embedding") as update:
-        result = spark.kb_ingest_libraries(DEFAULT_LIBRARIES, progress=update)
-    click.echo(f"knowledge base: {result.ingest.seen} snippets", err=True)
-    for problem in result.problems:
-        click.echo(f"warning: {problem}", err=True)
 
 
 @click.command("mcp")

@@ -5,18 +5,19 @@ the file when it exits, so the CLI and hooks on the same machine can answer thro
 the warm server instead of loading the store and the embedder themselves. A file left
 behind by a server that died is recognised by its pid and ignored.
 
-This module imports nothing beyond the standard library: a hook reads it on every
-prompt.
+This module imports nothing beyond the standard library and ``local_files``: a hook
+reads it on every prompt.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from spark_memory.local_files import pid_alive, read_json, write_json
 
 FILE_NAME = "server.json"
 
@@ -35,12 +36,12 @@ def address_path(home: Path) -> Path:
 
 def read_address(home: Path) -> ServerAddress | None:
     """The live server of this home, or None (no file, an unreadable one, a dead pid)."""
+    raw = read_json(address_path(home))
     try:
-        raw = json.loads(address_path(home).read_text(encoding="utf-8"))
-        address = ServerAddress(url=str(raw["url"]), pid=int(raw["pid"]))
-    except (OSError, ValueError, KeyError, TypeError):
+        address = ServerAddress(url=str(raw["url"]), pid=int(raw["pid"])) if raw else None
+    except (KeyError, TypeError, ValueError):
         return None
-    return address if _alive(address.pid) else None
+    return address if address is not None and pid_alive(address.pid) else None
 
 
 @contextmanager
@@ -48,10 +49,7 @@ def published(home: Path, url: str) -> Iterator[ServerAddress]:
     """Publish ``url`` as this process's address for as long as the block runs."""
     address = ServerAddress(url=url, pid=os.getpid())
     path = address_path(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{FILE_NAME}.{address.pid}")
-    partial.write_text(json.dumps({"url": address.url, "pid": address.pid}), encoding="utf-8")
-    partial.replace(path)  # atomic: a reader sees the old file or the new one, never half
+    write_json(path, {"url": address.url, "pid": address.pid})
     try:
         yield address
     finally:
@@ -59,15 +57,3 @@ def published(home: Path, url: str) -> Iterator[ServerAddress]:
         # Another server of the same home may have replaced the file since: keep its.
         if current is None or current.pid == address.pid:
             path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True

@@ -18,16 +18,20 @@ from spark_memory.http.schemas import (
     AuditOut,
     EpochEventOut,
     EpochOut,
-    EraseBody,
     EraseOut,
-    KeyBody,
+    KbBuildOut,
     KeyOut,
     LibraryOut,
     ReceiptOut,
     StatsOut,
 )
 from spark_memory.models import Snippet
+from spark_memory.requests import (
+    EraseBody,
+    KeyBody,
+)
 from spark_memory.service import EpochRecord, Spark
+from spark_memory.service.verbs import BoundSpark
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
@@ -47,20 +51,31 @@ def kb_router(spark: Spark) -> APIRouter:
         prefix="/v1/kb", tags=["knowledge base"], dependencies=[Depends(strict_query)]
     )
 
-    @router.get("/libraries", response_model=list[LibraryOut], responses=responses())
+    @router.get(
+        "/libraries", response_model=list[LibraryOut], responses=responses(), name="kb_libraries"
+    )
     def libraries(principal: Caller) -> list[LibraryOut]:
         """Libraries and versions the knowledge base holds."""
         return [LibraryOut(**vars(s)) for s in spark.kb_libraries()]
 
-    @router.get("/stats", response_model=StatsOut, responses=responses())
+    @router.get("/stats", response_model=StatsOut, responses=responses(), name="stats")
     def stats(principal: Caller) -> StatsOut:
-        """Snippet counts and the embedding model (the server's file paths stay private)."""
-        result = spark.stats()
-        embedding = None if result.embedding is None else vars(result.embedding)
-        libs = [LibraryOut(**vars(s)) for s in result.libraries]
-        return StatsOut(embedding=embedding, snippets=result.snippets, libraries=libs)
+        """Snippet counts, the embedding model, the org's records and the KB build's
+        progress (the server's file paths stay private)."""
+        result = BoundSpark(spark, principal).stats()
+        data = result.as_dict()
+        del data["location"]
+        return StatsOut.model_validate(data)
 
-    @router.get("/snippets/{snippet_id}", response_model=Snippet, responses=responses(404))
+    @router.get("/build", response_model=KbBuildOut | None, responses=responses(), name="kb_build")
+    def build(principal: Caller) -> Any:
+        """The background build of the default knowledge base: library, count, rate
+        (null when this server never built one)."""
+        return spark.stats().kb_build
+
+    @router.get(
+        "/snippets/{snippet_id}", response_model=Snippet, responses=responses(404), name="kb_show"
+    )
     def snippet(snippet_id: str, principal: Caller) -> Any:
         """One documentation snippet in full."""
         return spark.kb_show(snippet_id)
@@ -81,7 +96,7 @@ def admin_router(spark: Spark) -> APIRouter:
         """Recent curation epochs (org admin)."""
         return [epoch_out(e) for e in spark.epochs(limit=limit, principal=principal)]
 
-    @router.get("/audit", response_model=list[AuditOut], responses=responses())
+    @router.get("/audit", response_model=list[AuditOut], responses=responses(), name="audit_log")
     def audit(principal: Caller, limit: Limit = 100) -> list[AuditOut]:
         """The org's writes (admin), or the caller's own, most recent first."""
         entries = spark.audit_log(limit=limit, principal=principal)

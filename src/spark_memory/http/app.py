@@ -69,6 +69,8 @@ def create_app(spark: Spark, options: ServeOptions | None = None) -> FastAPI:
         version=__version__,
         summary="Shared experiential memory for AI coding agents",
         lifespan=_lifespan(spark, mcp_server, options.curation_interval, metrics),
+        # Generated clients read `search`, `recommend`, ... rather than `search_v1_search_post`.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.gate = gate
     install_error_handlers(app)
@@ -130,6 +132,7 @@ def _operations_routes(app: FastAPI, metrics: Metrics) -> None:
 
     @app.get(
         "/metrics",
+        name="metrics",
         response_class=PlainTextResponse,
         tags=["operations"],
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},

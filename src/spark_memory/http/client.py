@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, Mode, Recommendation
+from spark_memory.advice import DEFAULT_BUDGET_TOKENS, Mode, Recommendation
 from spark_memory.errors import (
     InvalidInput,
     ProviderError,
@@ -33,9 +33,6 @@ from spark_memory.errors import (
 )
 from spark_memory.http.errors import from_response
 from spark_memory.http.schemas import AuditOut, EpochOut, KeyOut, ReceiptOut, RunOut, StatsOut
-from spark_memory.learning.policy import SecretPolicy
-from spark_memory.learning.secrets import Finding
-from spark_memory.learning.undo import EraseReport
 from spark_memory.models import (
     Evidence,
     Insight,
@@ -46,17 +43,21 @@ from spark_memory.models import (
     SearchHit,
     Snippet,
 )
-from spark_memory.service import (
+from spark_memory.requests import SESSION_HEADER, SecretPolicy
+from spark_memory.results import (
     AuditEntry,
     EmbeddingSpace,
     EpochEvent,
     EpochRecord,
+    EraseReport,
+    Finding,
     LibraryStat,
+    NewKey,
+    RunOutcome,
+    RunReport,
+    StoreStats,
+    WriteReceipt,
 )
-from spark_memory.service.experience import WriteReceipt
-from spark_memory.service.facade import StoreStats
-from spark_memory.service.sessions import SESSION_HEADER, RunOutcome, RunReport
-from spark_memory.service.tenancy import NewKey
 
 MAX_RETRY_WAIT = 10.0  # seconds; a longer Retry-After is the caller's to decide on
 
@@ -147,7 +148,8 @@ class SparkClient:
         out = StatsOut.model_validate(self._call("GET", "/v1/kb/stats"))
         space = EmbeddingSpace(**out.embedding) if out.embedding else None
         libraries = [LibraryStat(**lib.model_dump()) for lib in out.libraries]
-        return StoreStats(location=self.base_url, embedding=space, libraries=libraries)
+        build = out.kb_build.model_dump() if out.kb_build else None
+        return StoreStats(self.base_url, space, libraries, dict(out.records), build)
 
     # --- writes -----------------------------------------------------------------------------
     def create_memory(

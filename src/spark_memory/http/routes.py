@@ -18,18 +18,20 @@ from spark_memory.errors import InvalidInput
 from spark_memory.http.auth import caller
 from spark_memory.http.errors import ErrorBody
 from spark_memory.http.schemas import (
+    ReceiptOut,
+    RunOut,
+    SearchOut,
+)
+from spark_memory.models import Evidence, Insight, Principal
+from spark_memory.requests import (
     EnrichBody,
     FeedbackBody,
     MemoryBody,
-    ReceiptOut,
     RecommendBody,
     RunBody,
-    RunOut,
     SearchBody,
-    SearchOut,
     TraceBody,
 )
-from spark_memory.models import Evidence, Insight, Principal
 from spark_memory.service import Spark
 from spark_memory.service.experience import WriteReceipt
 from spark_memory.service.sessions import (
@@ -201,7 +203,7 @@ def agent_router(spark: Spark, ledger: Ledger) -> APIRouter:
         )
         return receipt_out(receipt)
 
-    @router.post("/runs", response_model=RunOut, responses=responses(403))
+    @router.post("/runs", response_model=RunOut, responses=responses(403), name="record_run")
     def record_a_run(body: RunBody, principal: Caller, session: Session = None) -> RunOut:
         """A test or build run (`spark run`): a trace, and verified votes on what was served."""
         run = RunOutcome(**body.model_dump())

@@ -1,58 +1,22 @@
-"""Request and response bodies of the HTTP API, with the limits the OpenAPI document shows.
+"""Response bodies of the HTTP API: the service's records as the OpenAPI document shows them.
 
-Requests forbid unknown fields: a body that claims an ``org_id`` or ``agent_id`` is
-refused (422), because the tenant comes from the API key alone. The limits mirror the
-service's (models.MAX_*), so a request the schema admits is judged by the service on
-its meaning, not its size. The domain models (SearchHit, Insight, Snippet,
-Recommendation) are returned as they are; the service's dataclasses get a model here.
+The requests are in ``spark_memory.requests`` (shared with the client and MCP). The
+domain models (SearchHit, Insight, Snippet, Recommendation) are returned as they are;
+the service's dataclasses get a model here.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-from spark_memory.coach.models import (
-    DEFAULT_BUDGET_TOKENS,
-    MAX_BUDGET_TOKENS,
-    MIN_BUDGET_TOKENS,
-    Mode,
-)
 from spark_memory.models import (
-    MAX_K,
-    MAX_QUERY_CHARS,
-    MAX_TAGS,
-    MAX_TEXT_CHARS,
-    MAX_TITLE_CHARS,
-    InsightKind,
     InsightStatus,
-    Outcome,
     Role,
     SearchHit,
 )
-
-MAX_NAME_CHARS = 200  # library names, package names and versions, tags, ids
-MAX_ENVIRONMENT = 200  # packages in an environment (the learning loop's limit)
-MAX_FILTERS = 32
-MAX_COMMENT_CHARS = 4_000
-
-Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS)]
-Query = Annotated[str, StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS)]
-Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
-RequiredText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
-# JSON numbers and booleans as themselves: `true` is not a duration, nor 1.0 a count.
-StrictBool = Annotated[bool, Field(strict=True)]
-Environment = Annotated[
-    dict[Name, Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)]],
-    Field(max_length=MAX_ENVIRONMENT, description="package -> installed version"),
-]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class _Out(BaseModel):
@@ -62,89 +26,8 @@ class _Out(BaseModel):
 # --- agent verbs --------------------------------------------------------------------------
 
 
-class SearchBody(_Body):
-    query: Query
-    libraries: list[Name] = Field(default_factory=list, max_length=MAX_FILTERS)
-    versions: dict[Name, Name] = Field(default_factory=dict, max_length=MAX_FILTERS)
-    kinds: list[Name] = Field(default_factory=list, max_length=MAX_FILTERS)
-    k: int = Field(default=10, ge=1, le=MAX_K, strict=True)
-
-
 class SearchOut(_Out):
     hits: list[SearchHit]
-
-
-class RecommendBody(_Body):
-    task: Query
-    code: Text = ""
-    error: Text = ""
-    environment: Environment = Field(default_factory=dict)
-    budget_tokens: int = Field(
-        default=DEFAULT_BUDGET_TOKENS, ge=MIN_BUDGET_TOKENS, le=MAX_BUDGET_TOKENS, strict=True
-    )
-    mode: Mode = Mode.AUTO
-
-
-class EvidenceBody(_Body):
-    failing_code: Text = ""
-    error: Text = ""
-    fix: Text = ""
-
-
-class MemoryBody(_Body):
-    title: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS)]
-    content: RequiredText
-    query: Annotated[str, StringConstraints(max_length=MAX_QUERY_CHARS)] = ""
-    tags: list[Name] = Field(default_factory=list, max_length=MAX_TAGS)
-    kind: InsightKind = InsightKind.PRACTICE
-    scope: Literal["private", "org"] = "org"
-    evidence: EvidenceBody = Field(default_factory=EvidenceBody)
-    secrets: Literal["redact", "reject"] = "redact"
-
-
-class EnrichBody(_Body):
-    addition: RequiredText
-    tags: list[Name] = Field(default_factory=list, max_length=MAX_TAGS)
-    query: Annotated[str, StringConstraints(max_length=MAX_QUERY_CHARS)] = ""
-
-
-class FeedbackBody(_Body):
-    target_id: Id
-    relevant: StrictBool | None = None
-    correct: StrictBool | None = None
-    verified: Literal["passed", "failed"] | None = None
-    comment: Annotated[str, StringConstraints(max_length=MAX_COMMENT_CHARS)] = ""
-
-
-class TraceBody(_Body):
-    task: RequiredText
-    code: Text = ""
-    outcome: Outcome = Outcome.UNKNOWN
-    test_output: Text = ""
-    error: Text = ""
-    correction: Text = ""
-    environment: Environment = Field(default_factory=dict)
-    model: Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)] = ""
-    served_ids: list[Id] = Field(
-        default_factory=list,
-        max_length=MAX_K,
-        description="ids Spark served the agent; empty: those served in this session",
-    )
-    secrets: Literal["redact", "reject"] = "redact"
-
-
-class RunBody(_Body):
-    """The outcome of a test or build command the agent ran (``spark run``)."""
-
-    command: Annotated[str, StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS)]
-    exit_code: int = Field(ge=-255, le=255, strict=True)
-    outcome: Outcome
-    duration_s: float = Field(ge=0.0, le=7 * 24 * 3600.0, strict=True)
-    failing_tests: list[Id] = Field(default_factory=list, max_length=MAX_K)
-    error: Text = ""
-    test_output: Text = ""
-    environment: Environment = Field(default_factory=dict)
-    task: Annotated[str, StringConstraints(max_length=MAX_QUERY_CHARS)] = ""
 
 
 class ReceiptOut(_Out):
@@ -171,10 +54,31 @@ class LibraryOut(_Out):
     by_kind: dict[str, int] = Field(default_factory=dict)
 
 
+class KbBuildOut(_Out):
+    """The background build of the default knowledge base (`spark serve`'s first run)."""
+
+    state: str  # building | done | failed | interrupted
+    libraries: list[str]
+    done: list[str] = Field(default_factory=list)
+    library: str = ""
+    library_written: int = 0
+    library_total: int = 0
+    written: int = 0
+    rate: float = 0.0  # snippets embedded per second
+    started: float = 0.0
+    updated: float = 0.0
+    pid: int = 0
+    problems: list[str] = Field(default_factory=list)
+
+
 class StatsOut(_Out):
     embedding: dict[str, Any] | None
     snippets: int
     libraries: list[LibraryOut]
+    records: dict[str, int] = Field(
+        default_factory=dict, description="insights, traces, feedback, agents of your org"
+    )
+    kb_build: KbBuildOut | None = None
 
 
 class EpochEventOut(_Out):
@@ -202,13 +106,6 @@ class AuditOut(_Out):
     detail: str = ""
 
 
-class EraseBody(_Body):
-    agent_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS)] | None = (
-        None
-    )
-    whole_org: StrictBool = False
-
-
 class EraseOut(_Out):
     org_id: str
     agent_id: str | None
@@ -219,11 +116,6 @@ class EraseOut(_Out):
     public_rebuilt: int
     public_demoted: int
     audit_entries: int
-
-
-class KeyBody(_Body):
-    agent: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
-    role: Role = Role.WRITER
 
 
 class KeyOut(_Out):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
 
 from spark_memory.learning.trust import TrustPolicy
-
-SecretPolicy = Literal["redact", "reject"]
+from spark_memory.requests import SecretPolicy as SecretPolicy
 
 
 @dataclass(frozen=True)

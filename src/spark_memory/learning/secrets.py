@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from detect_secrets.filters import heuristic
@@ -43,6 +42,9 @@ from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
 from detect_secrets.plugins.twilio import TwilioKeyDetector
 
 from spark_memory.learning.secret_rules import RULES, Rule, shannon_entropy
+from spark_memory.results import (  # defined there; importable from here too
+    Finding as Finding,
+)
 
 _PLUGINS = (
     ArtifactoryDetector,
@@ -93,21 +95,6 @@ _PLACEHOLDER = re.compile(
     r"(?i)^(?:x{3,}|\*{3,}|\.{3,}|<[^>]*>|\{[^}]*\}|\$\{?[\w.]+\}?|%\(\w+\)s"
     r"|(?:your|my|the)[_-]?\w*|.*(?:example|placeholder|dummy|redacted|changeme).*)$"
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One secret in one field: what it looks like and where it is."""
-
-    kind: str  # e.g. "AWS Access Key" (detect-secrets) or "GitHub personal access token"
-    detector: str  # "detect-secrets" or "gitleaks:<rule id>"
-    field: str
-    line: int  # 1-based, within the field
-    start: int  # character offsets of the secret within the field's text
-    end: int
-
-    def describe(self) -> str:
-        return f"{self.kind} in {self.field} line {self.line}"
 
 
 class SecretScanner:

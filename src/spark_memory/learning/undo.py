@@ -18,6 +18,9 @@ from spark_memory.learning import promotion
 from spark_memory.learning.policy import LearningPolicy
 from spark_memory.learning.trust_upkeep import Standing, recompute
 from spark_memory.models import Insight, InsightStatus, Principal, Provenance, Role, Scope, Vectors
+from spark_memory.results import (  # defined there; importable from here too
+    EraseReport as EraseReport,
+)
 from spark_memory.store.protocol import AuditEntry, EmbeddingSpace, LinkKind, Store
 
 REVERTIBLE = ("trace.record", "insight.create", "insight.enrich", "feedback.share")
@@ -34,19 +37,6 @@ class Undo:
     embed: Callable[[Sequence[str]], Vectors]
     space: EmbeddingSpace
     text_of: Callable[[Insight], str]
-
-
-@dataclass(frozen=True)
-class EraseReport:
-    org_id: str
-    agent_id: str | None
-    traces: int
-    feedback: int
-    insights_deleted: int
-    insights_rewritten: int
-    public_rebuilt: int
-    public_demoted: int
-    audit_entries: int
 
 
 def detail(**fields: object) -> str:

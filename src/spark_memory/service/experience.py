@@ -8,8 +8,6 @@ audited, so its author can revert it within the policy's window.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from spark_memory.errors import Conflict, Forbidden, InvalidInput, NotFound
 from spark_memory.learning.admission import insight_text
@@ -33,7 +31,6 @@ from spark_memory.learning.intake import (
 )
 from spark_memory.learning.policy import LearningPolicy, SecretPolicy
 from spark_memory.learning.safety import review_markdown
-from spark_memory.learning.secrets import Finding
 from spark_memory.learning.trust import DEFAULT_STANDING
 from spark_memory.learning.trust_upkeep import base_trust, recompute
 from spark_memory.learning.undo import (
@@ -58,29 +55,11 @@ from spark_memory.models import (
     Scope,
     utcnow,
 )
+from spark_memory.results import (  # defined there; importable from here too
+    WriteReceipt as WriteReceipt,
+)
 from spark_memory.service.base import ServiceBase
-from spark_memory.service.jobs import CURATION_LOCK, single_flight
 from spark_memory.store.protocol import AuditEntry, EpochRecord
-
-
-@dataclass(frozen=True)
-class WriteReceipt:
-    """What a write did: the id it stored under and anything the caller must know."""
-
-    id: str
-    status: str  # created | unchanged | updated | reverted
-    message: str = ""
-    redactions: tuple[Finding, ...] = field(default_factory=tuple)
-    insight_status: InsightStatus | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "status": self.status,
-            "message": self.message,
-            "redactions": [vars(f) for f in self.redactions],
-            "insight_status": self.insight_status.value if self.insight_status else None,
-        }
 
 
 class Experience(ServiceBase):
@@ -315,10 +294,7 @@ class Experience(ServiceBase):
         curator = Curator(
             self.store, self.embedder, self.generaliser, self.learning_policy, self.standing
         )
-        # one epoch at a time store-wide, however started (HTTP, CLI, worker, schedule)
-        with single_flight(self.store, CURATION_LOCK, self.settings.job_lease, "a curation epoch"):
-            record = curator.run()
-        return self._epoch_view(record, principal)
+        return self._epoch_view(curator.run(), principal)
 
     def epochs(self, *, limit: int = 20, principal: Principal) -> list[EpochRecord]:
         _require_admin(principal)

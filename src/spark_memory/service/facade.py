@@ -7,49 +7,33 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from spark_memory.config import Settings
 from spark_memory.errors import ConfigError, EmbeddingMismatch
 from spark_memory.learning.admission import insight_text
 from spark_memory.models import (
+    LOCAL_PRINCIPAL,
     DocType,
     Principal,
     SearchFilters,
     SearchHit,
 )
 from spark_memory.providers.embedder import Embedder
+from spark_memory.results import (  # defined there; importable from here too
+    StoreStats as StoreStats,
+)
 from spark_memory.search.hybrid import HybridSearch, SearchRequest
 from spark_memory.service.base import Progress, ServiceBase
 from spark_memory.service.coaching import Coaching
 from spark_memory.service.experience import Experience
 from spark_memory.service.jobs import Jobs
+from spark_memory.service.kb_build import read_status
 from spark_memory.service.knowledge import Knowledge
 from spark_memory.service.tenancy import Tenancy
-from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, Store
+from spark_memory.store.protocol import Store
 
 _ALL = 10**9
-
-
-@dataclass(frozen=True)
-class StoreStats:
-    location: str
-    embedding: EmbeddingSpace | None
-    libraries: list[LibraryStat]
-
-    @property
-    def snippets(self) -> int:
-        return sum(s.snippets for s in self.libraries)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "location": self.location,
-            "embedding": None if self.embedding is None else vars(self.embedding),
-            "snippets": self.snippets,
-            "libraries": [vars(s) for s in self.libraries],
-        }
 
 
 class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, ServiceBase):
@@ -105,11 +89,24 @@ class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, ServiceBase):
 
     # --- maintenance ---------------------------------------------------------------------
     def stats(self) -> StoreStats:
+        """The knowledge base (public) and the progress of its background build."""
+        build = read_status(self.settings.home)
         return StoreStats(
-            location=_without_password(self.settings.database_url) or str(self.settings.db_path),
+            location=self.location,
             embedding=self.store.embedding_space(),
             libraries=self.store.library_stats(),
+            kb_build=None if build is None else build.as_dict(),
         )
+
+    def usage(self, *, principal: Principal) -> dict[str, int]:
+        """Insights, traces, feedback and agents of the caller's org (the operator: all)."""
+        org = None if principal == LOCAL_PRINCIPAL else principal.org_id
+        return self.store.record_counts(org)
+
+    @property
+    def location(self) -> str:
+        """Where the store is, fit to print (a database URL without its password)."""
+        return _without_password(self.settings.database_url) or str(self.settings.db_path)
 
     def insight_counts(self) -> dict[str, int]:
         """How many insights of every org there are per status (the operator's view)."""

@@ -22,17 +22,22 @@ import json
 import os
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from spark_memory.errors import InvalidInput, NotFound
 from spark_memory.models import MAX_K, MAX_TEXT_CHARS, Outcome, Principal, utcnow
-from spark_memory.service.experience import WriteReceipt
+from spark_memory.requests import SESSION_HEADER as SESSION_HEADER
+from spark_memory.results import (  # defined there; importable from here too
+    RunOutcome as RunOutcome,
+)
+from spark_memory.results import (
+    RunReport as RunReport,
+)
 from spark_memory.service.verbs import AgentApi
 
-SESSION_HEADER = "X-Spark-Session"
 DEFAULT_SESSION = "default"
 LEDGER_TTL = timedelta(hours=8)
 MAX_VOTES = 20  # verified votes one run casts: the most recently served ids
@@ -148,35 +153,6 @@ def _parse(text: str) -> list[dict[str, Any]]:
 
 
 # --- runs -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """What `spark run` observed: the command, how it ended, and what it printed."""
-
-    command: str
-    exit_code: int
-    outcome: Outcome
-    duration_s: float
-    failing_tests: list[str] = field(default_factory=list)
-    error: str = ""
-    test_output: str = ""
-    environment: dict[str, str] = field(default_factory=dict)
-    task: str = ""
-
-
-@dataclass(frozen=True)
-class RunReport:
-    trace: WriteReceipt
-    served_ids: list[str]
-    feedback_ids: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "trace": self.trace.as_dict(),
-            "served_ids": self.served_ids,
-            "feedback_ids": self.feedback_ids,
-        }
 
 
 def record_run(

@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
-from typing import Any
 
 from spark_memory.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from spark_memory.models import (
@@ -26,6 +24,9 @@ from spark_memory.models import (
     Principal,
     Role,
 )
+from spark_memory.results import (  # defined there; importable from here too
+    NewKey as NewKey,
+)
 from spark_memory.service.base import ServiceBase
 
 KEY_PREFIX = "spk_"
@@ -33,26 +34,6 @@ _SECRET_BYTES = 30  # 40 URL-safe characters
 _KEY_FORMAT = re.compile(r"spk_[A-Za-z0-9_-]{40}")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _KEY_ID = re.compile(r"key_(?P<org>[a-z0-9][a-z0-9_-]{0,62})\.[0-9a-f]{12}")
-
-
-@dataclass(frozen=True)
-class NewKey:
-    """A freshly created key. ``secret`` exists only here: it is never stored."""
-
-    id: str
-    secret: str
-    org_id: str
-    agent_id: str
-    role: Role
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "secret": self.secret,
-            "org_id": self.org_id,
-            "agent_id": self.agent_id,
-            "role": self.role.value,
-        }
 
 
 def hash_key(secret: str) -> str:

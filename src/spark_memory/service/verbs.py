@@ -9,6 +9,7 @@ protocols; ``SparkClient`` satisfies both over HTTP (the key decides the princip
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, Mode, Recommendation
@@ -169,7 +170,8 @@ class BoundSpark:
         return self.spark.erase(agent_id=agent_id, principal=self.principal)
 
     def stats(self) -> StoreStats:
-        return self.spark.stats()  # the knowledge base's counts: public
+        # The knowledge base is public; the records counted are the caller's org's.
+        return replace(self.spark.stats(), records=self.spark.usage(principal=self.principal))
 
     def kb_libraries(self) -> list[LibraryStat]:
         return self.spark.kb_libraries()

@@ -32,7 +32,7 @@ from spark_memory.store.postgres.jobs import JobTables
 from spark_memory.store.postgres.migrate import Migration
 from spark_memory.store.postgres.nearest import nearest
 from spark_memory.store.postgres.tables import RecordTables
-from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, WriteResult
+from spark_memory.store.protocol import RECORD_TABLES, EmbeddingSpace, LibraryStat, WriteResult
 
 _TABLES = {DocType.SNIPPET: "snippets", DocType.INSIGHT: "insights"}
 
@@ -180,6 +180,16 @@ class PostgresStore(RecordTables, ExperienceTables, JobTables):
             " ORDER BY library, version, kind"
         )
         return rows.merge_stats(found)
+
+    def record_counts(self, org_id: str | None) -> dict[str, int]:
+        counts = {}
+        for table in RECORD_TABLES:
+            found = self._db.query(
+                f"SELECT count(*) FROM {table} WHERE %s::text IS NULL OR org_id = %s",
+                [org_id, org_id],
+            )
+            counts[table] = int(found[0][0])
+        return counts
 
     def iter_snippets(self, batch: int = 512) -> Iterator[list[Snippet]]:
         last = ""
