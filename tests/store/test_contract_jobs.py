@@ -202,3 +202,16 @@ def test_concurrent_claims_start_one_job_of_a_lane(
         handle.close()
     assert len([j for j in got if j is not None]) == 1
     assert len(store.list_jobs([JobState.RUNNING])) == 1
+
+
+def test_a_named_lease_has_one_holder_until_released_or_expired(store: Store) -> None:
+    assert store.acquire_lock("curation", "a", 60)
+    assert not store.acquire_lock("curation", "b", 60)
+    assert store.acquire_lock("curation", "a", 60)  # renewal by its holder
+    store.release_lock("curation", "b")  # not b's: no effect
+    assert not store.acquire_lock("curation", "b", 60)
+    store.release_lock("curation", "a")
+    assert store.acquire_lock("curation", "b", 0.05)
+    time.sleep(0.2)
+    assert store.acquire_lock("curation", "a", 60)  # b's lease lapsed
+    assert store.acquire_lock("other", "b", 60)  # names are independent

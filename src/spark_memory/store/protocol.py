@@ -363,6 +363,17 @@ class Store(Protocol):
         """
         ...
 
+    # --- named leases ------------------------------------------------------------------------
+    def acquire_lock(self, name: str, holder: str, lease_seconds: float) -> bool:
+        """Take or renew the lease ``name`` for ``holder``: True if it is now held by
+        ``holder`` (it was free, expired, or already ``holder``'s), False if another holds it.
+        """
+        ...
+
+    def release_lock(self, name: str, holder: str) -> None:
+        """Give the lease back (a no-op unless ``holder`` holds it)."""
+        ...
+
     # --- jobs --------------------------------------------------------------------------------
     # A queue of background work (curation epochs, re-embedding) shared by every worker
     # process. A claim leases one job to one worker: no two workers hold the same job. A

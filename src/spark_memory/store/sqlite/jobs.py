@@ -48,6 +48,29 @@ class JobTables:
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         raise NotImplementedError
 
+    # --- named leases ----------------------------------------------------------------------
+    def acquire_lock(self, name: str, holder: str, lease_seconds: float) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            now = time.time()
+            conn.execute(
+                "INSERT INTO locks (name, holder, expires) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+                " expires = excluded.expires WHERE locks.holder = excluded.holder"
+                " OR locks.expires < ?",
+                (name, holder, now + lease_seconds, now),
+            )
+            row = conn.execute("SELECT holder FROM locks WHERE name = ?", (name,)).fetchone()
+            return bool(row[0] == holder)
+
+        return self._write(write)
+
+    def release_lock(self, name: str, holder: str) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM locks WHERE name = ? AND holder = ?", (name, holder))
+
+        self._write(write)
+
+    # --- jobs ------------------------------------------------------------------------------
     def enqueue_job(self, spec: JobSpec) -> Job:
         def write(conn: sqlite3.Connection) -> Job:
             found = _one(conn, "id = ?", [spec.id])
