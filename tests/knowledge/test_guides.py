@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from spark_memory.knowledge.apis import CodeReader, SymbolTable, code_calls
+from spark_memory.knowledge.doctree import doc_snippets
 from spark_memory.knowledge.guides import choose, guide_snippets
 from spark_memory.knowledge.sources import GuideSource, parse_source
 from spark_memory.models import Snippet, SnippetKind
@@ -224,3 +225,12 @@ def test_an_unreadable_source_spec_is_refused() -> None:
     with pytest.raises(InvalidInput, match="which library"):
         parse_source(str(GUIDES / "pandas-doc"))
     assert Path(GUIDES / "pandas-doc").is_dir()
+
+
+def test_the_api_a_heading_names_belongs_to_its_section() -> None:
+    text = (
+        "Sorting\n=======\n\nUse :func:`numpy.argsort`\n-------------------------\n\nReverse it.\n"
+    )
+    (section,) = doc_snippets(text, library="numpy", version="1", source="s.rst", table=TABLE)
+    assert section.title == "Sorting > Use numpy.argsort"
+    assert section.apis == ("numpy.argsort",)

@@ -92,7 +92,8 @@ def sections(blocks: list[Block], *, root: str = "", max_chars: int = MAX_CHARS)
             body.append(block)
             continue
         out += _emit(stack, body, max_chars)
-        body = []
+        # the APIs a heading names (`numpy.argsort` as a title) belong to its section
+        body = [Block("refs", "", refs=block.refs, module=block.module)] if block.refs else []
         stack = [(lvl, t) for lvl, t in stack if lvl < block.level] + [(block.level, block.text)]
     return out + _emit(stack, body, max_chars)
 
