@@ -131,6 +131,7 @@ class Curator:
                 failures,
                 cluster.task_centric,
                 cluster.signature,
+                len({agent_org for agent_org, _ in agents}),
             )
             result = admit(ctx, self._generalise(ctx, group), group)
             state = TraceState.USED if result else TraceState.REJECTED

@@ -47,6 +47,7 @@ class Group:
     cluster_failures: int
     task_centric: bool = True
     signature: str = ""  # shared error signature of an error-centric cluster
+    cluster_orgs: int = 1  # distinct orgs among those agents: one org's are not independent
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def _approaches(facts: Facts, group: Group) -> str:
         verified = "the corrected code" if facts.corrected else "the passing code"
         lines.append(f"**What worked.** {verified.capitalize()}{how} and passed its tests.")
     lines.append(
-        f"Backed by {group.cluster_agents} independent agent(s); libraries: "
+        f"Backed by {group.cluster_agents} agent(s) in {group.cluster_orgs} org(s); libraries: "
         f"{', '.join(facts.libraries) or 'not detected'}."
     )
     return "\n".join(lines)

@@ -75,6 +75,7 @@ def screen(fields: Mapping[str, str], policy: SecretPolicy, what: str) -> Screen
     """Find secrets in ``fields``; refuse (``reject``) or replace them (``redact``)."""
     if policy not in ("redact", "reject"):
         raise InvalidInput(f"secrets must be 'redact' or 'reject', got {policy!r}")
+    refuse_nul(fields)
     findings = default_scanner().scan_fields(fields)
     if not findings:
         return Screened(dict(fields))
@@ -113,6 +114,14 @@ def _plain(value: object) -> object:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     return str(value)
+
+
+def refuse_nul(fields: Mapping[str, str]) -> None:
+    """NUL (U+0000) is refused in every text: PostgreSQL cannot store it, and SQLite
+    must not keep what a PostgreSQL import of the same store would then refuse."""
+    for name, text in fields.items():
+        if "\x00" in text:
+            raise InvalidInput(f"{name} contains a NUL character (U+0000); remove it")
 
 
 def refuse_unsafe(issues: Sequence[Issue], what: str) -> None:
@@ -202,6 +211,7 @@ def build_memory(
     if not f["title"].strip() or not f["content"].strip():
         raise InvalidInput("a memory needs a title and content")
     chosen = _scope(scope)
+    refuse_nul({f"tags[{n}]": tag for n, tag in enumerate(tags)})
     refuse_unsafe(review_tags(tags), "memory")
     now = utcnow()
     return _validated(
@@ -360,6 +370,7 @@ def quarantine_note(status: InsightStatus) -> str:
 def enriched(
     current: Insight, screened: Screened, tags: Sequence[str], principal: Principal
 ) -> Insight:
+    refuse_nul({f"tags[{n}]": tag for n, tag in enumerate(tags)})
     refuse_unsafe(review_tags(tags), "addition")
     addition = screened.fields["addition"].strip()
     content = current.content

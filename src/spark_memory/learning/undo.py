@@ -9,7 +9,7 @@ remain, so erased data never survives inside a public copy.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -122,9 +122,11 @@ def erase(undo: Undo, principal: Principal, agent_id: str | None, now: datetime)
     traces = [
         t.id for t in undo.store.list_traces(org, limit=10**9) if agent_id in (None, t.agent_id)
     ]
+    owned = undo.store.unscoped_insights_of(org)
+    if agent_id is not None and not _agent_of(undo.store, org, agent_id, traces, owned, voted):
+        raise NotFound(f"no agent {agent_id!r} in org {org!r}")  # another org's agents included
     merged_into = _merge_targets(undo.store, org)
     _drop_merge_snapshots(undo.store, org, agent_id, merged_into)
-    owned = undo.store.unscoped_insights_of(org)
     if agent_id is None:
         doomed, rewrite = [i.id for i in owned], []
     else:
@@ -148,6 +150,25 @@ def erase(undo: Undo, principal: Principal, agent_id: str | None, now: datetime)
         public_demoted=demoted,
         audit_entries=erased.audit,
     )
+
+
+def _agent_of(
+    store: Store,
+    org: str,
+    agent_id: str,
+    traces: Sequence[str],
+    owned: Sequence[Insight],
+    voted: Collection[str],
+) -> bool:
+    """Whether ``agent_id`` is one of ``org``'s agents: registered there, or the author
+    of any of its records."""
+    try:
+        if store.get_agent(agent_id).org_id == org:
+            return True
+    except NotFound:
+        pass
+    wrote = any(agent_id == i.agent_id or agent_id in i.provenance.agents for i in owned)
+    return bool(traces) or wrote or bool(voted)
 
 
 def _merge_targets(store: Store, org: str) -> set[str]:
