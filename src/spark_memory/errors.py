@@ -12,6 +12,7 @@
     ├── Conflict                    a write conflicts with stored state (HTTP 409)
     ├── StoreError                  the store cannot do its job
     │   ├── CorruptStore            the database file is not a usable Spark store
+    │   ├── StoreUnavailable        it cannot write now: read-only, full, unreachable (503)
     │   └── EmbeddingMismatch       vectors from another model / dimension than the store's
     ├── ProviderError               an embedder or LLM failed
     │   ├── ProviderUnavailable     not installed, not configured or not reachable
@@ -91,6 +92,11 @@ class StoreError(SparkError):
 class CorruptStore(StoreError):
     exit_code = 1
     http_status = 500
+
+
+class StoreUnavailable(StoreError):
+    exit_code = 1
+    http_status = 503
 
 
 class EmbeddingMismatch(StoreError):

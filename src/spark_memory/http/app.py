@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
@@ -32,7 +34,7 @@ from starlette.routing import Route
 from spark_memory import __version__
 from spark_memory.config import Settings
 from spark_memory.console import console_app
-from spark_memory.errors import InvalidInput, SparkError
+from spark_memory.errors import InvalidInput, SparkError, StoreError
 from spark_memory.http.admin_routes import admin_router, kb_router
 from spark_memory.http.auth import Gate, McpGate
 from spark_memory.http.errors import ErrorBody, from_validation, http_error
@@ -77,7 +79,7 @@ def create_app(spark: Spark, options: ServeOptions | None = None) -> FastAPI:
     app.include_router(agent_router(spark, ledger))
     app.include_router(kb_router(spark))
     app.include_router(admin_router(spark))
-    _operations_routes(app, metrics)
+    _operations_routes(app, metrics, spark)
     app.mount("/ui", console_app(spark))  # the web console (spark_memory.console)
     if mcp_server is not None:
         _mount_mcp(app, mcp_server, gate, settings)
@@ -119,15 +121,32 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, bug)
 
 
+def _store_problem(spark: Spark) -> str:
+    """Why the store cannot take a write now ('' when it can): a lease taken and given back."""
+    probe = f"healthz-{uuid.uuid4().hex}"
+    try:
+        spark.store.acquire_lock(probe, "healthz", 5.0)
+        spark.store.release_lock(probe, "healthz")
+    except StoreError as exc:
+        return exc.message
+    return ""
+
+
 def _error_response(exc: SparkError) -> JSONResponse:
     status, body, headers = http_error(exc)
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-def _operations_routes(app: FastAPI, metrics: Metrics) -> None:
-    @app.get("/healthz", response_model=Health, tags=["operations"])
-    def healthz() -> Health:
-        """Liveness: the process answers."""
+def _operations_routes(app: FastAPI, metrics: Metrics, spark: Spark) -> None:
+    @app.get(
+        "/healthz", response_model=Health, tags=["operations"], responses={503: {"model": Health}}
+    )
+    def healthz() -> Any:
+        """Health: the process answers and its store takes writes (503 when it cannot)."""
+        problem = _store_problem(spark)
+        if problem:
+            body = Health(status="unavailable", version=__version__, detail=problem)
+            return JSONResponse(body.model_dump(), status_code=503)
         return Health(version=__version__)
 
     @app.get(

@@ -127,5 +127,6 @@ class KeyOut(_Out):
 
 
 class Health(_Out):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "unavailable"] = "ok"
     version: str
+    detail: str = ""  # why the store cannot take writes, when unavailable

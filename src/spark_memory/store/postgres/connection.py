@@ -25,6 +25,7 @@ from spark_memory.errors import (
     InvalidInput,
     SparkError,
     StoreError,
+    StoreUnavailable,
 )
 from spark_memory.store.postgres import migrate
 
@@ -129,7 +130,7 @@ def translate(exc: Exception, url: str) -> SparkError:
     """The Spark error for a psycopg (or pool) error, naming the database but no secret."""
     where = describe(url)
     if isinstance(exc, PoolTimeout):
-        return StoreError(f"no free connection to PostgreSQL at {where} in time: {exc}")
+        return StoreUnavailable(f"no free connection to PostgreSQL at {where} in time: {exc}")
     if isinstance(exc, pg_errors.UniqueViolation):
         return Conflict(f"conflicts with a stored record: {_first_line(exc)}")
     if isinstance(exc, pg_errors.UndefinedTable | pg_errors.UndefinedColumn):
@@ -145,8 +146,10 @@ def translate(exc: Exception, url: str) -> SparkError:
         return InvalidInput("text contains a NUL character (\\x00), which PostgreSQL cannot store")
     if isinstance(exc, psycopg.DataError):
         return InvalidInput(f"PostgreSQL cannot store this value: {_first_line(exc)}")
+    if isinstance(exc, pg_errors.ReadOnlySqlTransaction | pg_errors.DiskFull):
+        return StoreUnavailable(f"PostgreSQL at {where} cannot write: {_first_line(exc)}")
     if isinstance(exc, psycopg.OperationalError):
-        return StoreError(f"cannot use PostgreSQL at {where}: {_first_line(exc)}")
+        return StoreUnavailable(f"cannot use PostgreSQL at {where}: {_first_line(exc)}")
     return StoreError(f"database error at {where}: {_first_line(exc)}")
 
 

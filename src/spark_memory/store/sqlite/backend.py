@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from spark_memory.errors import CorruptStore, InvalidInput, NotFound, StoreError
+from spark_memory.errors import CorruptStore, InvalidInput, NotFound, StoreError, StoreUnavailable
 from spark_memory.models import (
     ChannelHit,
     DocType,
@@ -24,7 +24,7 @@ from spark_memory.models import (
 from spark_memory.store import lexical
 from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, WriteResult
 from spark_memory.store.sqlite import migrate, records
-from spark_memory.store.sqlite.connection import Writer, connect
+from spark_memory.store.sqlite.connection import UNAVAILABLE, Writer, connect
 from spark_memory.store.sqlite.experience_tables import ExperienceTables
 from spark_memory.store.sqlite.indexes import SyncedIndex
 from spark_memory.store.sqlite.jobs import JobTables
@@ -583,6 +583,8 @@ def _translate(exc: sqlite3.DatabaseError) -> StoreError:
         return CorruptStore(f"the database file is damaged: {exc}")
     if "fts5" in str(exc):
         return StoreError(f"full-text query failed: {exc}")
+    if any(cue in str(exc) for cue in UNAVAILABLE):
+        return StoreUnavailable(f"the store cannot write: {exc}")
     return StoreError(f"database error: {exc}")
 
 

@@ -15,7 +15,16 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
-from spark_memory.errors import CorruptStore, StoreError
+from spark_memory.errors import CorruptStore, StoreError, StoreUnavailable
+
+# SQLite's messages for a database it cannot write now (not a damaged one).
+UNAVAILABLE = (
+    "readonly database",
+    "read-only",
+    "database or disk is full",
+    "disk I/O error",
+    "unable to open database",
+)
 
 T = TypeVar("T")
 WriteFn = Callable[[sqlite3.Connection], T]
@@ -88,6 +97,8 @@ class Writer:
 def _translate(exc: BaseException) -> BaseException:
     if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
         return CorruptStore(f"the database file is damaged: {exc}")
+    if isinstance(exc, sqlite3.Error) and any(cue in str(exc) for cue in UNAVAILABLE):
+        return StoreUnavailable(f"the store cannot write: {exc}")
     if isinstance(exc, sqlite3.Error):
         return StoreError(f"database error: {exc}")
     return exc
