@@ -48,6 +48,12 @@ BAD_CALLS = [
     ("share_feedback", {"target_id": "snp_nope", "relevant": True}, "NotFound"),
     ("record_trace", {"task": "t", "outcome": "sideways"}, "outcome"),
     ("get_memory", {"ids": []}, "at least 1 item"),
+    ("search", {"query": "argsort", "libary": ["numpy"]}, "search has no argument libary"),
+    (
+        "record_trace",
+        {"task": "t", "outcome": "passed", "served_ids": ["snp_never_served"]},
+        "did not serve in this session: snp_never_served",
+    ),
 ]
 
 
@@ -62,6 +68,7 @@ class Session:
     tools: dict[str, Any] = field(default_factory=dict)
     results: dict[str, CallToolResult] = field(default_factory=dict)
     bad: list[CallToolResult] = field(default_factory=list)
+    named: CallToolResult | None = None  # a trace naming an id the session was served
 
     async def play(self, client: Client) -> Session:
         self.tools = {t.name: t for t in (await client.list_tools()).tools}
@@ -99,6 +106,11 @@ class Session:
         out["record_trace"] = await client.call_tool(
             "record_trace", {"task": f"{self.title}: tests", "outcome": "passed"}
         )
+        cited = data(out["recommend"])["cited_ids"][:1]
+        self.named = await client.call_tool(
+            "record_trace",
+            {"task": f"{self.title}: named", "outcome": "passed", "served_ids": cited},
+        )
 
 
 @pytest.fixture(scope="module", params=["http", "stdio"])
@@ -127,6 +139,11 @@ def test_tools_say_when_to_call_them_and_bound_their_inputs(played: Session) -> 
     assert tools["search"].input_schema["properties"]["k"]["maximum"] == 50
     assert tools["search"].annotations is not None
     assert tools["search"].annotations.read_only_hint
+    # Codex drops schema limits: each description states them in words too.
+    for tool in tools.values():
+        assert "Limits:" in (tool.description or ""), tool.name
+        assert "Arguments not listed are refused." in (tool.description or "")
+    assert "code and error up to 64,000 each" in (tools["recommend"].description or "")
 
 
 def test_every_tool_round_trips(played: Session) -> None:
@@ -199,3 +216,20 @@ def test_get_memorys_structured_part_alone_carries_the_full_text(played: Session
     seen = what_an_agent_forwards(played.results["get_memory"])
     assert "transform('sum') to keep the shape" in seen
     assert "ins_missing" in seen
+
+
+def test_an_mcp_call_over_the_body_limit_is_a_tool_error_naming_the_limit(server: Server) -> None:
+    async def oversized(client: Client) -> CallToolResult:
+        huge = {"title": "t", "content": "x" * 1_100_000}  # over 1 MiB, the server's limit
+        return await client.call_tool("create_memory", huge)
+
+    result = over_http(server.url, server.keys["writer"], oversized)
+    assert result.is_error
+    assert "PayloadTooLarge: this create_memory call is" in text(result)
+    assert "over this server's limit of 1,048,576 bytes" in text(result)
+    assert "SPARK_MAX_BODY_BYTES" in text(result)
+
+
+def test_a_trace_may_name_ids_its_session_was_served(played: Session) -> None:
+    assert played.named is not None
+    assert data(played.named)["status"] == "created"

@@ -5,10 +5,11 @@
     /metrics    Prometheus text          /healthz   liveness
     /docs, /openapi.json                 the OpenAPI document
 
-Requests pass, outermost first: the request log, the body limit, then either the MCP
-gate or FastAPI (whose ``caller`` dependency authenticates). Errors become responses
-in ``install_error_handlers``: SparkErrors through ``errors.http_error``; anything else
-is a bug, logged with its traceback and answered with a bare 500.
+Requests pass, outermost first: the request log, the MCP body limit (an MCP call over
+the limit is a tool error), the body limit, then either the MCP gate or FastAPI (whose
+``caller`` dependency authenticates). Errors become responses in
+``install_error_handlers``: SparkErrors through ``errors.http_error``; anything else is
+a bug, logged with its traceback and answered with a bare 500.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from spark_memory.http.auth import Gate, McpGate
 from spark_memory.http.errors import ErrorBody, from_validation, http_error
 from spark_memory.http.limits import BodyLimit, RateLimiter
 from spark_memory.http.logs import LOGGER, RequestLog
+from spark_memory.http.mcp_body import McpBodyLimit
 from spark_memory.http.mcp_seats import http_seats
 from spark_memory.http.metrics import CONTENT_TYPE, Metrics
 from spark_memory.http.routes import agent_router
@@ -84,6 +86,8 @@ def create_app(spark: Spark, options: ServeOptions | None = None) -> FastAPI:
     if mcp_server is not None:
         _mount_mcp(app, mcp_server, gate, settings)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if mcp_server is not None:  # outside the body limit: an MCP call over it is a tool error
+        app.add_middleware(McpBodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestLog, metrics=metrics)
     return app
 

@@ -11,12 +11,15 @@ the local user, or as the owner of ``$SPARK_API_KEY`` when one is set, or, with
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import anyio
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, InputRequiredResult
 
 from spark_memory import __version__
-from spark_memory.mcp.tools import Seat, SeatFor, ToolMetrics, register
+from spark_memory.mcp.tools import Seat, SeatFor, ToolMetrics, register, tool_arguments
 from spark_memory.models import Principal
 from spark_memory.service import Spark
 from spark_memory.service.sessions import Ledger, SessionLog
@@ -29,8 +32,30 @@ with `create_memory`; after tests ran, report with `record_trace` and vote with
 `share_feedback` (or run tests via `spark run -- <command>`, which does both)."""
 
 
+class SparkServer(MCPServer):
+    """An ``MCPServer`` that refuses arguments a tool does not take.
+
+    The SDK drops unknown arguments silently, so a misspelt ``libary=`` would search
+    every library without a word; the HTTP API refuses unknown fields, and so does this.
+    """
+
+    arguments = tool_arguments()
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        known = self.arguments.get(name)
+        unknown = sorted(set(arguments) - known) if known is not None else []
+        if unknown and known is not None:
+            raise ToolError(
+                f"InvalidInput: {name} has no argument {', '.join(unknown)[:200]};"
+                f" it takes {', '.join(sorted(known))}"
+            )
+        return await super().call_tool(name, arguments, context)
+
+
 def build_server(seat_for: SeatFor, metrics: ToolMetrics | None = None) -> MCPServer:
-    server: MCPServer = MCPServer(
+    server: MCPServer = SparkServer(
         "spark",
         title="Spark shared memory",
         instructions=INSTRUCTIONS,

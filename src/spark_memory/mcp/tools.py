@@ -8,6 +8,7 @@ façade or remote client) and its agent session, which notes every id served.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, MAX_BUDGET_TOKENS, MIN_BUDGET_TOKENS
+from spark_memory.advice import DEFAULT_BUDGET_TOKENS, MAX_BUDGET_TOKENS, MIN_BUDGET_TOKENS
 from spark_memory.errors import NotFound, SparkError
 from spark_memory.mcp import shaping
 from spark_memory.mcp.shaping import MemoryResult, RecommendResult, SearchResult, WriteOut
@@ -55,6 +56,19 @@ class Seat:
 
     def served(self) -> list[str]:
         return [] if self.log is None else self.log.since_last_run()
+
+    def check_served(self, ids: list[str]) -> None:
+        """Refuse ids this session was never served (with no session, nothing to check)."""
+        if self.log is None or not ids:
+            return
+        known = self.log.ever_served()
+        unknown = [i for i in dict.fromkeys(ids) if i not in known]
+        if unknown:
+            raise ToolError(
+                f"InvalidInput: served_ids names ids Spark did not serve in this session:"
+                f" {', '.join(unknown[:10])}; leave served_ids out and Spark links what it"
+                " served you"
+            )
 
 
 SeatFor = Callable[[Context], Seat]
@@ -135,12 +149,40 @@ the task, the code, the outcome, the error and, once fixed, the correction. Ids 
 served you in this session are linked automatically. If you can, run tests through
 `spark run -- <your test command>` instead: it records this for you."""
 
+_TEXT = f"{MAX_TEXT_CHARS:,}"
+_QUERY = f"{MAX_QUERY_CHARS:,}"
+_BUDGET = f"budget_tokens {MIN_BUDGET_TOKENS:,} to {MAX_BUDGET_TOKENS:,}"
+_STRICT = "Arguments not listed are refused."
+LIMITS = {
+    "recommend": f"task up to {_QUERY} characters; code and error up to {_TEXT} each;"
+    f" environment up to {MAX_ENVIRONMENT} packages; {_BUDGET} (default {DEFAULT_BUDGET_TOKENS}).",
+    "search": f"query up to {_QUERY} characters; up to {MAX_TAGS} libraries; k 1 to 50"
+    f" (default 8); {_BUDGET} (default 400).",
+    "get_memory": f"1 to {MAX_FETCH} ids; {_BUDGET} (default 1,500).",
+    "create_memory": f"title up to {MAX_TITLE_CHARS} characters; content, failing_code, error"
+    f" and fix up to {_TEXT} each; query up to {_QUERY}; up to {MAX_TAGS} tags.",
+    "enrich_memory": f"addition up to {_TEXT} characters; query up to {_QUERY};"
+    f" up to {MAX_TAGS} tags.",
+    "share_feedback": "comment up to 4,000 characters.",
+    "record_trace": f"task, code, error, test_output and correction up to {_TEXT} characters"
+    f" each; environment up to {MAX_ENVIRONMENT} packages; up to {MAX_K} served_ids, each"
+    " one Spark served you in this session.",
+}
+
+
+def described(name: str, text: str) -> str:
+    """A tool's description with its limits in words: some agents drop schema limits."""
+    return f"{text}\nLimits: {LIMITS[name]} {_STRICT}"
+
 
 def register(server: MCPServer, seat_for: SeatFor, metrics: ToolMetrics | None = None) -> None:
     """Add the seven tools to ``server``; each resolves its caller with ``seat_for``."""
     tools = SparkTools(seat_for, metrics)
     for name, description, hints in TOOLS:
-        server.add_tool(getattr(tools, name), name=name, description=description, annotations=hints)
+        method = getattr(tools, name)
+        server.add_tool(
+            method, name=name, description=described(name, description), annotations=hints
+        )
 
 
 class SparkTools:
@@ -275,6 +317,7 @@ class SparkTools:
         idempotency_key: IdempotencyKey = "",
     ) -> WriteResultOut:
         seat = self.seat_for(ctx)
+        seat.check_served(served_ids or [])
         served = served_ids or seat.served()
         receipt = self._run(
             "record_trace",
@@ -306,6 +349,15 @@ class SparkTools:
         finally:
             if self.metrics is not None:
                 self.metrics.tool_call(name, ok, time.perf_counter() - started)
+
+
+def tool_arguments() -> dict[str, frozenset[str]]:
+    """Each tool's argument names, as its schema lists them (the caller's context aside)."""
+    names = {}
+    for name, _, _ in TOOLS:
+        parameters = inspect.signature(getattr(SparkTools, name)).parameters
+        names[name] = frozenset(p for p in parameters if p not in ("self", "ctx"))
+    return names
 
 
 TOOLS = (

@@ -92,6 +92,11 @@ class Ledger:
             return list(dict.fromkeys(fresh))
         return list(entries[runs[-1]].get("ids", [])) if runs else []
 
+    def ever_served(self, principal: Principal, session: str) -> set[str]:
+        """Every id served in the session (and every id a run of it tested), within the TTL."""
+        entries = self._read(principal, session)
+        return {i for e in entries for i in (*e.get("served", []), *e.get("ids", []))}
+
     def _path(self, principal: Principal, session: str) -> Path:
         key = "\x1f".join((principal.org_id, principal.agent_id, session))
         return self.folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.jsonl"
@@ -138,6 +143,9 @@ class SessionLog:
 
     def since_last_run(self) -> list[str]:
         return self.ledger.since_last_run(self.principal, self.session)
+
+    def ever_served(self) -> set[str]:
+        return self.ledger.ever_served(self.principal, self.session)
 
 
 def _parse(text: str) -> list[dict[str, Any]]:
