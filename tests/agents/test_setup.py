@@ -121,12 +121,13 @@ def test_claude_code_hooks_bring_advice_and_ask_for_the_outcome(
     approve_in_claude_code(project, tmp_path)
     with AnthropicPeer(NO_TOOL) as peer:
         env = claude_env(agents, tmp_path, peer.base_url)
-        done = run_claude(agents, project, env, "How do I stack two pandas frames with zorbify?")
+        done = run_claude(agents, project, env, f"How do I {TASK}?")
         assert done.returncode == 0, done.stdout + done.stderr
         first = json.dumps(peer.requests[0]["messages"])
         sent = peer.everything_sent()
     # The prompt hook's advice is in the model's first request: nobody called a tool.
     assert HEADER in first, first
+    assert API in first
     assert GUIDANCE in first
     assert not peer.tool_results()
     # The stop hook asked once for the outcome; the model got that as a new turn.
