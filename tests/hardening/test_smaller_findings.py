@@ -4,6 +4,8 @@ whole org cap and its lesson read "Backed by 6 independent agent(s)"."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from spark_memory.models import Evidence, Scope
 from spark_memory.providers.hash_embedder import HashEmbedder
 from spark_memory.service import Spark
 from spark_memory.store.protocol import Store
+from tests.interfaces.server import SPARK
 from tests.learning.conftest import TASK, admin, failed_then_fixed, register, spark, writer
 
 __all__ = ["spark"]
@@ -95,3 +98,17 @@ def test_a_lesson_from_one_orgs_agents_does_not_claim_independent_agents(spark: 
     content = spark.get_memory(created[0], principal=socks[0]).content
     assert "independent agent" not in content
     assert "6 agent(s) in 1 org(s)" in content
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/below", "/proc/none/x"])
+def test_a_bad_spark_home_is_a_clear_error_without_a_traceback(tmp_path: Path, where: str) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    home = tmp_path / where  # an absolute `where` stays as it is
+    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_EMBEDDER": "hash"}
+    done = subprocess.run(
+        [SPARK, "stats"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: cannot use")
+    assert "SPARK_HOME" in done.stderr

@@ -52,7 +52,13 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
 
     def __init__(self, path: Path, *, ann_threshold: int = 20_000) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # SPARK_HOME is a file, or under one, or not writable
+            raise StoreError(
+                f"cannot use {self.path.parent} as the store's folder: {exc.strerror};"
+                " set SPARK_HOME to a directory you can write"
+            ) from exc
         _check_header(self.path)
         self._writer = Writer(self.path)
         try:
