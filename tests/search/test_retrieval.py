@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from spark_memory.coach.models import PlannedQuery
-from spark_memory.models import LOCAL_PRINCIPAL, DocType, SearchFilters, Snippet
+from spark_memory.models import LOCAL_PRINCIPAL, DocType, SearchFilters, Snippet, SnippetKind
 from spark_memory.service import Spark
 from tests.coach.conftest import api, corpus
 
@@ -73,3 +73,33 @@ def test_the_corpus_has_what_these_tests_assume() -> None:
     names = {(s.symbol, s.version) for s in corpus()}
     assert ("pandas.concat", "2.2.0") in names
     assert ("pandas.concat", "1.5.3") in names
+
+
+def test_lookups_and_searches_name_an_api_by_its_public_path(spark: Spark) -> None:
+    origin = api(
+        "pandas.core.groupby.GroupBy.sum",
+        "(numeric_only=False)",
+        "Compute sum of group values.",
+        version="2.2.0",
+    )
+    copy = Snippet.build(
+        library="pandas",
+        version="2.2.0",
+        symbol="pandas.api.typing.DataFrameGroupBy.sum",
+        kind=SnippetKind.API,
+        title="sum",
+        text="sum(numeric_only=False)\n\nCompute sum of group values.\n\n"
+        "Inherited from pandas.core.groupby.GroupBy.sum.",
+    )
+    spark.store.upsert_snippets(
+        [origin, copy], spark.embedder.embed([origin.embed_text, copy.embed_text]), spark.space
+    )
+    retriever = spark.coach.retriever
+    found = retriever.find_symbols(["pandas.core.groupby.GroupBy.sum"], PANDAS)
+    assert {h.symbol for h in found["pandas.core.groupby.GroupBy.sum"]} == {
+        "pandas.api.typing.DataFrameGroupBy.sum"
+    }
+    plan = [PlannedQuery(purpose="task", text="compute sum of group values")]
+    hits = retriever.search(plan, PANDAS, LOCAL_PRINCIPAL, 10)[0]
+    sums = [h.symbol for h in hits if h.symbol.endswith(".sum")]
+    assert sums == ["pandas.api.typing.DataFrameGroupBy.sum"]

@@ -333,8 +333,7 @@ def _check_citations(
 
 def _snippet_key(s: Snippet) -> tuple[str, Item]:
     kind = s.kind.value
-    taught: Sequence[str] = getattr(s, "apis", ())  # documentation sections only
-    names = symbols.names(s.symbol, kind, s.text, taught)
+    names = symbols.names(s.symbol, kind, s.text, s.apis)
     return symbols.identity(s.symbol, kind, s.text, s.id), names
 
 

@@ -166,7 +166,7 @@ def snippet_hit(
         text=s.text,
         score=score,
         channels=explain or {},
-        apis=list(getattr(s, "apis", ())),  # documentation sections carry them
+        apis=list(s.apis),  # documentation sections carry them
     )
 
 

@@ -91,14 +91,21 @@ class SearchRetriever:
         # aliases collapse after materialising: read a little deeper than k
         fused = [rrf(chans, weights, self.weights.rrf_k)[: k * 2 + 5] for chans in channels]
         hits = self._materialise(fused, principal)
-        return [collapse(found, q.text)[:k] for found, q in zip(hits, queries, strict=True)]
+        return [
+            [_public(h, names) for h in collapse(found, q.text)[:k]]
+            for found, q in zip(hits, queries, strict=True)
+        ]
 
     def find_symbols(
         self, names: Sequence[str], filters: SearchFilters
     ) -> dict[str, list[SearchHit]]:
         index = self.symbols.current()
         found = {name: index.lookup(name, filters) for name in names}
-        return {name: [e.hit() for e in entries] for name, entries in found.items() if entries}
+        return {
+            name: [_public(e.hit(), index) for e in entries]
+            for name, entries in found.items()
+            if entries
+        }
 
     def snippets(self, ids: Sequence[str]) -> dict[str, SearchHit]:
         return {i: snippet_hit(s) for i, s in self.store.get_snippets(list(ids)).items()}
@@ -184,6 +191,12 @@ class SearchRetriever:
                     hits.append(weigh_trust(insight_hit(insight, score, explain), insight))
             out.append(hits)
         return out
+
+
+def _public(hit: SearchHit, names: SymbolNames) -> SearchHit:
+    """The hit under the public name of its API, where its own path is private."""
+    shown = names.public_name(hit.symbol)
+    return hit if shown == hit.symbol else hit.model_copy(update={"symbol": shown})
 
 
 @functools.cache

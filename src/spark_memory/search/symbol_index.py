@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spark_memory.models import DocType, SearchFilters, SearchHit, Snippet
+from spark_memory.search import symbols
 from spark_memory.store.filters import pick_version
 from spark_memory.store.protocol import Store
 
@@ -49,6 +50,12 @@ class SymbolNames:
     by_last: dict[str, list[_Entry]]  # last part of the symbol -> API snippets
     where: dict[str, tuple[str, str]]  # snippet id -> (library, version)
     versions: dict[str, list[str]]  # library -> stored versions
+    # symbol -> the public name of the API it documents, where that is another path
+    # (an inherited copy's public subclass, a documented public alias)
+    public: dict[str, str] = field(default_factory=dict)
+
+    def public_name(self, symbol: str) -> str:
+        return self.public.get(symbol, symbol)
 
     def lookup(self, name: str, filters: SearchFilters) -> list[_Entry]:
         """The API snippets ``name`` may denote, at most MAX_CANDIDATES."""
@@ -100,11 +107,23 @@ def _build(batches: Iterable[list[Snippet]]) -> SymbolNames:
     by_last: dict[str, list[_Entry]] = {}
     where: dict[str, tuple[str, str]] = {}
     versions: dict[str, set[str]] = {}
+    groups: dict[str, set[str]] = {}  # API identity -> every name of its pages
+    members: dict[str, str] = {}  # symbol -> API identity
     for batch in batches:
         for s in batch:
             where[s.id] = (s.library, s.version)
             versions.setdefault(s.library, set()).add(s.version)
-            if s.kind.value in _API_KINDS and s.symbol:
-                entry = _Entry(s.id, s.symbol, s.library, s.version, s.kind.value)
+            kind = s.kind.value
+            if kind in _API_KINDS and s.symbol and not symbols.is_section(s.symbol, kind):
+                entry = _Entry(s.id, s.symbol, s.library, s.version, kind)
                 by_last.setdefault(s.symbol.rsplit(".", 1)[-1], []).append(entry)
-    return SymbolNames(by_last, where, {lib: sorted(v) for lib, v in versions.items()})
+                key = symbols.identity(s.symbol, kind, s.text, s.id)
+                groups.setdefault(key, set()).update(symbols.names(s.symbol, kind, s.text))
+                members[s.symbol] = key
+    public = {}
+    for symbol, key in members.items():
+        if symbols.is_private(symbol):
+            shown = symbols.display_name(groups[key])
+            if shown != symbol and not symbols.is_private(shown):
+                public[symbol] = shown
+    return SymbolNames(by_last, where, {lib: sorted(v) for lib, v in versions.items()}, public)
