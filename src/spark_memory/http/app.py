@@ -66,7 +66,9 @@ def create_app(spark: Spark, options: ServeOptions | None = None) -> FastAPI:
     settings = spark.settings
     metrics = Metrics()
     ledger = Ledger(settings.home / "sessions")
-    gate = Gate(spark, RateLimiter(settings.rate_limit, settings.rate_burst), metrics)
+    shared = spark.store if spark.store.shares_rates else None  # replicas share one rate
+    limiter = RateLimiter(settings.rate_limit, settings.rate_burst, shared=shared)
+    gate = Gate(spark, limiter, metrics)
     mcp_server = build_server(http_seats(spark, ledger), metrics) if options.mcp else None
     app = FastAPI(
         title="Spark",

@@ -18,7 +18,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from spark_memory.errors import RateLimited, SparkError, Unauthorized
-from spark_memory.http.limits import RateLimiter, send_error
+from spark_memory.http.limits import RateLimiter, request_cost, send_error
 from spark_memory.http.metrics import Metrics
 from spark_memory.models import Principal
 from spark_memory.service import Spark
@@ -50,7 +50,7 @@ class Gate:
     def principal(self, headers: Mapping[str, str]) -> Principal:
         principal = self.spark.authenticate(key_from(headers))
         try:
-            self.limiter.check(principal.org_id)
+            self.limiter.check(principal.org_id, request_cost(headers))
         except RateLimited:
             self.metrics.rate_limited()
             raise

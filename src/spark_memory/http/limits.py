@@ -4,47 +4,87 @@ The body limit is enforced before anything parses the request (413), and covers 
 at ``/mcp`` as well as the REST routes. The rate limit is a token bucket per org,
 checked after authentication because the org comes from the key: many agents of one
 org share their org's rate, so no org can crowd out another.
+
+A request costs by its size, not one token each: 1 unit plus 1 per 8 KiB of body, so a
+maximum-size write (1 MiB, about 1.5 s of CPU to screen and review) spends the whole
+burst where a search spends one unit. With PostgreSQL as the store the buckets live in
+it (``Store.spend_rate``), so N replicas share one rate instead of multiplying it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spark_memory.errors import PayloadTooLarge, RateLimited, SparkError
 from spark_memory.http.errors import http_error
 
+COST_BYTES = 8_192  # one more unit of rate per this many bytes of request body
+
+
+def request_cost(headers: Mapping[str, str]) -> float:
+    """What a request spends of its org's rate: 1 unit, plus 1 per COST_BYTES of body."""
+    try:
+        size = max(0, int(headers.get("content-length") or 0))
+    except ValueError:
+        size = 0
+    return 1.0 + size / COST_BYTES
+
+
+class SharedRates(Protocol):
+    """Buckets kept where every replica sees them (the PostgreSQL store)."""
+
+    def spend_rate(self, org_id: str, cost: float, rate: float, burst: float) -> float: ...
+
 
 class RateLimiter:
-    """Token bucket per org: ``rate`` requests per second, up to ``burst`` at once."""
+    """Token bucket per org: ``rate`` units per second, up to ``burst`` at once; in this
+    process, or in ``shared`` (the store) so that replicas share one rate."""
 
     def __init__(
-        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+        self,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        shared: SharedRates | None = None,
     ) -> None:
         self.rate = rate
         self.burst = max(1, burst)
         self._clock = clock
+        self._shared = shared
         self._buckets: dict[str, tuple[float, float]] = {}  # org -> (tokens, at)
         self._lock = threading.Lock()
 
-    def check(self, org: str) -> None:
-        """Spend one token of ``org``'s bucket, or raise RateLimited with the wait."""
+    def check(self, org: str, cost: float = 1.0) -> None:
+        """Spend ``cost`` units of ``org``'s bucket, or raise RateLimited with the wait."""
         if self.rate <= 0:
             return
+        cost = min(cost, float(self.burst))  # the largest request still fits a full bucket
+        if self._shared is not None:
+            wait = self._shared.spend_rate(org, cost, self.rate, float(self.burst))
+        else:
+            wait = self._spend(org, cost)
+        if wait > 0:
+            raise RateLimited(
+                f"your org is over its rate of {self.rate:g} units per second (a request"
+                f" costs 1 unit plus 1 per {COST_BYTES // 1024} KiB of body)",
+                retry_after=wait,
+            )
+
+    def _spend(self, org: str, cost: float) -> float:
         with self._lock:
             now = self._clock()
             tokens, at = self._buckets.get(org, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - at) * self.rate)
-            if tokens < 1.0:
+            if tokens < cost:
                 self._buckets[org] = (tokens, now)
-                raise RateLimited(
-                    f"your org is over its rate of {self.rate:g} requests per second",
-                    retry_after=(1.0 - tokens) / self.rate,
-                )
-            self._buckets[org] = (tokens - 1.0, now)
+                return (cost - tokens) / self.rate
+            self._buckets[org] = (tokens - cost, now)
+            return 0.0
 
 
 class BodyLimit:

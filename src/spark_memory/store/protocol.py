@@ -305,6 +305,16 @@ class Store(Protocol):
 
     def revoke_api_key(self, key_id: str) -> WriteResult: ...
 
+    # --- rates ------------------------------------------------------------------------------
+    # True when every process and host using this store sees the same data (PostgreSQL):
+    # the HTTP server then keeps its per-org rate buckets here instead of in memory.
+    shares_rates: bool
+
+    def spend_rate(self, org_id: str, cost: float, rate: float, burst: float) -> float:
+        """Spend ``cost`` units of ``org_id``'s token bucket (``rate`` units per second,
+        at most ``burst`` banked): 0.0 when spent, else the seconds until it could be."""
+        ...
+
     # --- idempotency and audit -----------------------------------------------------------
     def recall_idempotent(self, org_id: str, key: str) -> IdempotentWrite | None:
         """What was stored under an idempotency key, or None."""

@@ -140,6 +140,36 @@ class RecordTables:
         return self._db.write(write)
 
     # --- idempotency and audit ----------------------------------------------------------------
+    # --- rates ---------------------------------------------------------------------------------
+    shares_rates = True  # every replica reads the same database
+
+    def spend_rate(self, org_id: str, cost: float, rate: float, burst: float) -> float:
+        params = {"org": org_id, "cost": cost, "rate": rate, "burst": burst}
+
+        def write(conn: Conn) -> float:
+            # One statement, row-locked: concurrent replicas spend one after the other.
+            spent = conn.execute(
+                "INSERT INTO rate_buckets AS b (org_id, tokens, at)"
+                " VALUES (%(org)s, %(burst)s - %(cost)s, clock_timestamp())"
+                " ON CONFLICT (org_id) DO UPDATE SET"
+                " tokens = LEAST(%(burst)s, b.tokens + EXTRACT(EPOCH FROM excluded.at - b.at)"
+                " * %(rate)s) - %(cost)s, at = excluded.at"
+                " WHERE LEAST(%(burst)s, b.tokens + EXTRACT(EPOCH FROM excluded.at - b.at)"
+                " * %(rate)s) >= %(cost)s RETURNING b.tokens",
+                params,
+            ).fetchone()
+            if spent is not None:
+                return 0.0
+            row = conn.execute(
+                "SELECT LEAST(%(burst)s, tokens + EXTRACT(EPOCH FROM clock_timestamp() - at)"
+                " * %(rate)s) FROM rate_buckets WHERE org_id = %(org)s",
+                params,
+            ).fetchone()
+            available = float(row[0]) if row else burst
+            return max((cost - available) / rate, 1e-3)
+
+        return self._db.write(write)
+
     def recall_idempotent(self, org_id: str, key: str) -> IdempotentWrite | None:
         found = self._db.query(
             "SELECT result_id, request_hash FROM idempotency WHERE org_id = %s AND key = %s",

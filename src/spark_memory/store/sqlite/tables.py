@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -133,6 +134,27 @@ class RecordTables:
         return self.put_api_key(key)
 
     # --- idempotency and audit ----------------------------------------------------------------
+    # --- rates ---------------------------------------------------------------------------------
+    shares_rates = False  # one machine's processes could share it, but its writer is precious
+
+    def spend_rate(self, org_id: str, cost: float, rate: float, burst: float) -> float:
+        def write(conn: sqlite3.Connection) -> float:
+            now = time.time()
+            row = conn.execute(
+                "SELECT tokens, at FROM rate_buckets WHERE org_id = ?", (org_id,)
+            ).fetchone()
+            tokens = burst if row is None else min(burst, row[0] + (now - row[1]) * rate)
+            if tokens < cost:
+                return (cost - tokens) / rate
+            conn.execute(
+                "INSERT INTO rate_buckets (org_id, tokens, at) VALUES (?, ?, ?) ON CONFLICT"
+                " (org_id) DO UPDATE SET tokens = excluded.tokens, at = excluded.at",
+                (org_id, tokens - cost, now),
+            )
+            return 0.0
+
+        return self._write(write)
+
     def recall_idempotent(self, org_id: str, key: str) -> IdempotentWrite | None:
         rows = self._query(
             "SELECT result_id, request_hash FROM idempotency WHERE org_id = ? AND key = ?",
