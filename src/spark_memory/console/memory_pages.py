@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 from urllib.parse import quote_plus
 
@@ -41,8 +42,11 @@ def _ask(router: APIRouter, console: Console) -> None:
         hits, answer = [], ""
         if q.strip():
             spark = console.spark
-            hits = spark.search(q, principal=principal, k=max(1, min(k, 50)))
-            answer, _ = recommend_result(spark.recommend(q, principal=principal))
+            # Side by side: the two are independent, and the store and numpy release the GIL.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                advice = pool.submit(spark.recommend, q, principal=principal)
+                hits = spark.search(q, principal=principal, k=max(1, min(k, 50)))
+                answer, _ = recommend_result(advice.result())
         return page(console.views, request, "ask.html", principal, q=q, hits=hits, answer=answer)
 
 

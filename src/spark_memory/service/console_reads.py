@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from spark_memory.service.facade import Spark
 
 _SCAN = 2_000  # insights read to filter by trust or age (newest first)
+_FLAG_SCAN = 500  # the newest active lessons checked for flags (redactions, low trust)
 _TRACES = 2_000  # an org's latest traces searched for the ones served an insight
 _AUDIT = 5_000  # audit entries counted for usage per agent
 LOW_TRUST = 0.2  # a lower credible bound below this flags an active lesson for review
@@ -179,13 +180,14 @@ def trust_history(spark: Spark, insight: Insight, votes: list[Feedback]) -> list
 
 
 def review_queue(spark: Spark, *, principal: Principal) -> tuple[list[Insight], list[Flagged]]:
-    """The org's quarantined lessons, and active ones flagged (redacted secrets, low trust)."""
+    """The org's quarantined lessons, and the newest active ones flagged (redacted secrets,
+    low trust)."""
     held = spark.store.list_insights(
         principal, SearchFilters(statuses=[InsightStatus.QUARANTINED]), limit=_SCAN
     )
     quarantined = [i for i in held if _reviewable(i, principal)]
     active = spark.store.list_insights(
-        principal, SearchFilters(statuses=[InsightStatus.ACTIVE]), limit=_SCAN
+        principal, SearchFilters(statuses=[InsightStatus.ACTIVE]), limit=_FLAG_SCAN
     )
     flagged = []
     for insight in active:
