@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from spark_memory.service.facade import Spark
 
 _SCAN = 2_000  # insights read to filter by trust or age (newest first)
-_FLAG_SCAN = 500  # the newest active lessons checked for flags (redactions, low trust)
+_FLAG_SCAN = 300  # the newest active lessons checked for flags (redactions, low trust)
+_QUEUE = 200  # quarantined lessons listed for review, newest first
 _TRACES = 2_000  # an org's latest traces searched for the ones served an insight
 _AUDIT = 5_000  # audit entries counted for usage per agent
 LOW_TRUST = 0.2  # a lower credible bound below this flags an active lesson for review
@@ -103,9 +104,21 @@ def memories(spark: Spark, flt: MemoryFilter, *, principal: Principal) -> list[I
         scopes=[flt.scope] if flt.scope else [],
         statuses=statuses,
     )
-    scan = flt.min_trust is not None or flt.max_age_days is not None
-    found = spark.store.list_insights(principal, filters, limit=_SCAN if scan else flt.limit * 4)
     since = None if flt.max_age_days is None else utcnow() - timedelta(days=flt.max_age_days)
+    # Trust and age are not in the store's filters: read the newest few, and more only
+    # when those held too few matches (reading 2,000 insights costs ten times 200).
+    for limit in (flt.limit * 2, _SCAN):
+        found = spark.store.list_insights(principal, filters, limit=limit)
+        out = _matching(found, flt, since, principal)
+        older = since is not None and bool(found) and found[-1].updated < since
+        if len(out) >= flt.limit or len(found) < limit or older:
+            break
+    return out[: flt.limit]
+
+
+def _matching(
+    found: list[Insight], flt: MemoryFilter, since: datetime | None, principal: Principal
+) -> list[Insight]:
     out: list[Insight] = []
     for insight in found:
         if since is not None and insight.updated < since:
@@ -115,8 +128,6 @@ def memories(spark: Spark, flt: MemoryFilter, *, principal: Principal) -> list[I
         if flt.min_trust is not None and insight.trust.lower_bound() < flt.min_trust:
             continue
         out.append(insight)
-        if len(out) == flt.limit:
-            break
     return out
 
 
@@ -183,7 +194,7 @@ def review_queue(spark: Spark, *, principal: Principal) -> tuple[list[Insight], 
     """The org's quarantined lessons, and the newest active ones flagged (redacted secrets,
     low trust)."""
     held = spark.store.list_insights(
-        principal, SearchFilters(statuses=[InsightStatus.QUARANTINED]), limit=_SCAN
+        principal, SearchFilters(statuses=[InsightStatus.QUARANTINED]), limit=_QUEUE
     )
     quarantined = [i for i in held if _reviewable(i, principal)]
     active = spark.store.list_insights(
