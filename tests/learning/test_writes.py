@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from spark_memory.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Rejected
+from spark_memory.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Rejected,
+)
 from spark_memory.models import InsightStatus, Principal, Role, Scope
 from spark_memory.service import Spark
 from tests.learning.conftest import ERROR, FAILING, FIX, TASK, register, writer
@@ -69,9 +76,11 @@ def test_bad_trace_input_is_refused_with_a_reason(spark: Spark) -> None:
 
 def test_idempotency_keys_replay_the_first_answer(spark: Spark) -> None:
     first = spark.record_trace(TASK, outcome="passed", idempotency_key="run-1", principal=ALICE)
-    replay = spark.record_trace(TASK + " changed", idempotency_key="run-1", principal=ALICE)
+    replay = spark.record_trace(TASK, outcome="passed", idempotency_key="run-1", principal=ALICE)
     assert replay.id == first.id
     assert replay.status == "unchanged"
+    with pytest.raises(Conflict):  # the same key for another body is not a retry
+        spark.record_trace(TASK + " changed", idempotency_key="run-1", principal=ALICE)
     assert len(spark.store.list_traces("org-a")) == 1
 
 
