@@ -75,7 +75,22 @@ _PLUGIN_CUES: dict[type, tuple[str, ...]] = {
     ArtifactoryDetector: ("akc", "ap"),
     MailchimpDetector: ("-us",),
     TwilioKeyDetector: ("ac", "sk"),
-}
+    AWSKeyDetector: ("a3t", "abia", "acca", "akia", "asia", "aws"),
+    AzureStorageKeyDetector: ("accountkey",),
+    BasicAuthDetector: ("://",),
+    GitHubTokenDetector: ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    GitLabTokenDetector: ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "gr1348941", "glcbt-",
+                          "glimt-", "glptt-", "glagent-", "gloas-"),
+    JwtTokenDetector: ("eyj",),
+    NpmDetector: ("_authtoken",),
+    OpenAIDetector: ("t3blbkfj",),
+    PrivateKeyDetector: ("private key", "putty-user-key-file"),
+    PypiTokenDetector: ("pypi-",),
+    SendGridDetector: ("sg.",),
+    SlackDetector: ("xox", "hooks.slack.com"),
+    SquareOAuthDetector: ("sq0csp-",),
+    StripeDetector: ("k_live_",),
+}  # fmt: skip
 # Long lines (minified JSON, logs) are scanned whole, in overlapping windows so that the
 # cost stays linear and a token across a window edge is still seen whole by one window.
 _WINDOW = 4_000
@@ -105,6 +120,11 @@ class SecretScanner:
 
     def scan(self, text: str, field: str = "text") -> list[Finding]:
         found: dict[tuple[int, int], Finding] = {}
+        # Detectors whose cue words occur nowhere in the text cannot match any line of it:
+        # deciding that once per text, not per line, is most of the cost of a long text.
+        lower = text.lower()
+        rules = [r for r in RULES if any(k in lower for k in r.keywords)]
+        plugins = [p for p in self._plugins if _cued(p, lower)]
         for block in _key_blocks(text):
             first = text.count("\n", 0, block.start()) + 1
             span = (block.start(), block.end())
@@ -114,38 +134,48 @@ class SecretScanner:
             if len(line.strip()) < 8:  # nothing that short is a credential
                 offset += len(line)
                 continue
-            for kind, detector, start, end in self._scan_long_line(line):
+            for kind, detector, start, end in _scan_long_line(line, rules, plugins):
                 span = (offset + start, offset + end)
                 if not any(_overlaps(span, other) for other in found):
                     found[span] = Finding(kind, detector, field, number, *span)
             offset += len(line)
         return sorted(found.values(), key=lambda f: f.start)
 
-    def _scan_long_line(self, line: str) -> Iterator[tuple[str, str, int, int]]:
-        if len(line) <= _WINDOW:
-            yield from self._scan_line(line)
-            return
-        for at in range(0, len(line) - _OVERLAP, _WINDOW - _OVERLAP):
-            for kind, detector, start, end in self._scan_line(line[at : at + _WINDOW]):
-                yield kind, detector, at + start, at + end
-
     def scan_fields(self, fields: Mapping[str, str]) -> list[Finding]:
         return [f for name, text in fields.items() if text for f in self.scan(text, name)]
 
-    def _scan_line(self, line: str) -> Iterator[tuple[str, str, int, int]]:
-        lower = line.lower()
-        for rule in RULES:
-            if any(k in lower for k in rule.keywords):
-                yield from _rule_matches(rule, line)
-        for plugin in self._plugins:
-            cue = _PLUGIN_CUES.get(type(plugin))
-            if cue is not None and not any(word in lower for word in cue):
-                continue  # the plugin's patterns cannot match: skip its (slow) regexes
-            for value in _plugin_values(plugin, line):
-                if _plausible(value, line, keyword=isinstance(plugin, KeywordDetector)):
-                    start = line.find(value)
-                    if start >= 0:
-                        yield plugin.secret_type, "detect-secrets", start, start + len(value)
+
+def _cued(plugin: Any, lower: str) -> bool:
+    cue = _PLUGIN_CUES.get(type(plugin))
+    return cue is None or any(word in lower for word in cue)
+
+
+def _scan_long_line(
+    line: str, rules: list[Rule], plugins: list[Any]
+) -> Iterator[tuple[str, str, int, int]]:
+    if len(line) <= _WINDOW:
+        yield from _scan_line(line, rules, plugins)
+        return
+    for at in range(0, len(line) - _OVERLAP, _WINDOW - _OVERLAP):
+        for kind, detector, start, end in _scan_line(line[at : at + _WINDOW], rules, plugins):
+            yield kind, detector, at + start, at + end
+
+
+def _scan_line(
+    line: str, rules: list[Rule], plugins: list[Any]
+) -> Iterator[tuple[str, str, int, int]]:
+    lower = line.lower()
+    for rule in rules:
+        if any(k in lower for k in rule.keywords):
+            yield from _rule_matches(rule, line)
+    for plugin in plugins:
+        if not _cued(plugin, lower):
+            continue  # the plugin's patterns cannot match: skip its (slow) regexes
+        for value in _plugin_values(plugin, line):
+            if _plausible(value, line, keyword=isinstance(plugin, KeywordDetector)):
+                start = line.find(value)
+                if start >= 0:
+                    yield plugin.secret_type, "detect-secrets", start, start + len(value)
 
 
 def _key_blocks(text: str) -> Iterator[re.Match[str]]:
