@@ -7,7 +7,14 @@ import uuid
 import httpx
 import pytest
 
-from spark_memory.errors import Forbidden, InvalidInput, NotFound, ProviderUnavailable, Unauthorized
+from spark_memory.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ProviderUnavailable,
+    Unauthorized,
+)
 from spark_memory.http.client import SparkClient
 from spark_memory.models import MAX_QUERY_CHARS, Evidence, InsightStatus, Outcome
 from spark_memory.service.sessions import RunOutcome
@@ -152,12 +159,16 @@ def test_a_reader_cannot_write(server: Server) -> None:
 
 def test_retried_writes_with_one_idempotency_key_are_stored_once(server: Server) -> None:
     key = f"retry-{uuid.uuid4().hex}"
+    title, task = unique("Idempotent"), unique("t")
     with server.client("writer") as spark:
-        first = spark.create_memory(unique("Idempotent"), "once", idempotency_key=key)
-        second = spark.create_memory(unique("Idempotent"), "twice", idempotency_key=key)
+        first = spark.create_memory(title, "once", idempotency_key=key)
+        second = spark.create_memory(title, "once", idempotency_key=key)
         trace_key = f"trace-{uuid.uuid4().hex}"
-        t1 = spark.record_trace(unique("t"), outcome="passed", idempotency_key=trace_key)
-        t2 = spark.record_trace(unique("t"), outcome="failed", idempotency_key=trace_key)
+        t1 = spark.record_trace(task, outcome="passed", idempotency_key=trace_key)
+        t2 = spark.record_trace(task, outcome="passed", idempotency_key=trace_key)
+        # the same key on another request is a client bug, not a retry
+        with pytest.raises(Conflict):
+            spark.record_trace(task, outcome="failed", idempotency_key=trace_key)
     assert second.id == first.id
     assert second.status == "unchanged"
     assert t2.id == t1.id
@@ -221,3 +232,27 @@ def test_an_unreachable_or_malformed_server_url_is_a_clear_error() -> None:
         pytest.raises(ProviderUnavailable, match="cannot reach"),
     ):
         nowhere.search("anything")
+
+
+def test_openapi_operation_ids_are_the_verb_names(server: Server) -> None:
+    document = httpx.get(f"{server.url}/openapi.json").json()
+    ids = {op["operationId"] for path in document["paths"].values() for op in path.values()}
+    verbs = {"search", "recommend", "get_memory", "create_memory", "enrich_memory"}
+    verbs |= {"share_feedback", "record_trace", "record_run", "curate", "epochs", "audit_log"}
+    verbs |= {"revert", "erase", "create_key", "revoke_key", "stats", "kb_libraries", "kb_show"}
+    verbs |= {"kb_build", "healthz", "metrics"}
+    assert ids == verbs
+    # each is a method of the Python client, where the client has one
+    client_verbs = {v for v in verbs if hasattr(SparkClient, v)}
+    assert client_verbs >= {"search", "recommend", "record_run", "stats", "kb_show"}
+
+
+def test_stats_count_the_orgs_records_and_say_no_build_ran(server: Server) -> None:
+    with server.client("writer") as spark:
+        before = spark.stats().records
+        spark.record_trace(unique("stats trace"), outcome="passed")
+        after = spark.stats()
+    assert set(before) == {"insights", "traces", "feedback", "agents"}
+    assert after.records["traces"] == before["traces"] + 1
+    assert after.records["agents"] >= 3  # acme's lead, bot and viewer (not globex's)
+    assert after.kb_build is None  # started with --no-kb

@@ -4,6 +4,8 @@ metrics text. No server: these are plain objects with plain inputs."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,17 @@ def test_metrics_render_prometheus_text() -> None:
     )
     assert 'spark_curation_events_total{action="created"} 2' in text
     assert "# TYPE spark_curation_epochs_total counter" in text
+
+
+def test_the_client_loads_no_server_module() -> None:
+    """`pip install` users embed the client: it must not drag in the service or FastAPI."""
+    code = (
+        "import sys, spark_memory.http.client\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith("
+        "('spark_memory.service', 'spark_memory.store', 'spark_memory.learning', "
+        "'spark_memory.coach', 'fastapi', 'starlette')))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == ""

@@ -83,6 +83,7 @@ def routes(w: World) -> list[Route]:
         Route("runs", "POST", "/v1/runs", run, "write"),
         Route("kb_libraries", "GET", "/v1/kb/libraries", None, "read"),
         Route("kb_stats", "GET", "/v1/kb/stats", None, "read"),
+        Route("kb_build", "GET", "/v1/kb/build", None, "read"),
         Route("audit", "GET", "/v1/audit", None, "read"),
         Route("curate", "POST", "/v1/curate", None, "admin"),
         Route("epochs", "GET", "/v1/epochs", None, "admin"),

@@ -59,6 +59,7 @@ from spark_memory.results import (  # defined there; importable from here too
     WriteReceipt as WriteReceipt,
 )
 from spark_memory.service.base import ServiceBase
+from spark_memory.service.jobs import CURATION_LOCK, single_flight
 from spark_memory.store.protocol import AuditEntry, EpochRecord
 
 
@@ -294,7 +295,10 @@ class Experience(ServiceBase):
         curator = Curator(
             self.store, self.embedder, self.generaliser, self.learning_policy, self.standing
         )
-        return self._epoch_view(curator.run(), principal)
+        # one epoch at a time store-wide, however started (HTTP, CLI, worker, schedule)
+        with single_flight(self.store, CURATION_LOCK, self.settings.job_lease, "a curation epoch"):
+            record = curator.run()
+        return self._epoch_view(record, principal)
 
     def epochs(self, *, limit: int = 20, principal: Principal) -> list[EpochRecord]:
         _require_admin(principal)

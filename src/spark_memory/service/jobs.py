@@ -22,16 +22,18 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from spark_memory.errors import Forbidden, SparkError, StoreError
+from spark_memory.errors import Conflict, Forbidden, SparkError, StoreError
 from spark_memory.models import LOCAL_PRINCIPAL, Principal, Role
 from spark_memory.service.base import Progress, ServiceBase
-from spark_memory.store.protocol import EpochRecord, Job, JobSpec, JobState
+from spark_memory.store.protocol import EpochRecord, Job, JobSpec, JobState, Store
 
 CURATION = "curation"
+CURATION_LOCK = "curation"  # the lease every epoch holds: one epoch at a time, store-wide
 REEMBED = "reembed"
 KINDS = (CURATION, REEMBED)
 LANE = "maintenance"
@@ -213,6 +215,39 @@ class _Heartbeat:
                     "lease lost: another worker may run the job too", extra={"job": self._job.id}
                 )
                 return
+
+
+@contextmanager
+def single_flight(store: Store, name: str, lease: float, what: str) -> Iterator[None]:
+    """Run the body only if no other process or request holds the lease ``name``.
+
+    The lease lives in the store, so every replica, CLI and worker sharing it is
+    excluded; it is renewed while the body runs and lapses if the holder dies."""
+    holder = f"{_worker_name()}:{uuid.uuid4().hex[:12]}"
+    if not store.acquire_lock(name, holder, lease):
+        raise Conflict(
+            f"{what} is already running (another request, CLI or worker); try again when it"
+            " has finished"
+        )
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(lease / 3):
+            try:
+                if not store.acquire_lock(name, holder, lease):
+                    log.warning("lease lost while running", extra={"lock": name})
+                    return
+            except SparkError as exc:  # the store may be back by the next beat
+                log.warning("lease renewal failed", extra={"lock": name, "error": exc.message})
+
+    beat = threading.Thread(target=renew, name=f"spark-lock-{name}", daemon=True)
+    beat.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beat.join()
+        store.release_lock(name, holder)
 
 
 def _job_id() -> str:

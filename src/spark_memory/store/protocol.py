@@ -34,12 +34,24 @@ from spark_memory.models import (
     Trace,
     Vectors,
 )
+from spark_memory.results import (  # defined there; importable from here too
+    AuditEntry as AuditEntry,
+)
+from spark_memory.results import (
+    EmbeddingSpace as EmbeddingSpace,
+)
+from spark_memory.results import (
+    EpochEvent as EpochEvent,
+)
+from spark_memory.results import (
+    EpochRecord as EpochRecord,
+)
+from spark_memory.results import (
+    LibraryStat as LibraryStat,
+)
 
-
-@dataclass(frozen=True)
-class EmbeddingSpace:
-    model: str
-    dim: int
+# The tables `record_counts` counts, by what a person calls them.
+RECORD_TABLES = ("insights", "traces", "feedback", "agents")
 
 
 @dataclass(frozen=True)
@@ -57,25 +69,6 @@ class WriteResult:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
-
-
-@dataclass(frozen=True)
-class LibraryStat:
-    library: str
-    version: str
-    snippets: int
-    by_kind: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    seq: int
-    at: datetime
-    org_id: str
-    agent_id: str
-    action: str  # e.g. insight.create, trace.record, feedback.share
-    target_id: str
-    detail: str = ""
 
 
 # --- learning loop records --------------------------------------------------------------
@@ -109,25 +102,6 @@ class InsightLink:
     created: datetime
     active: bool = True
     snapshot: str = ""  # JSON of the source insight as it was, so a merge can be undone
-
-
-@dataclass(frozen=True)
-class EpochEvent:
-    action: str  # created, merged, rejected, deferred, promoted, released, demoted, ...
-    target_id: str  # the insight or trace concerned
-    org_id: str  # whose data it concerns; "" for store-wide events
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    """The log of one curation epoch: what it created, merged, rejected, and why."""
-
-    id: str
-    started: datetime
-    finished: datetime
-    counts: dict[str, int] = field(default_factory=dict)
-    events: tuple[EpochEvent, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -234,6 +208,10 @@ class Store(Protocol):
     ) -> WriteResult: ...
 
     def library_stats(self) -> list[LibraryStat]: ...
+
+    def record_counts(self, org_id: str | None) -> dict[str, int]:
+        """How many insights, traces, feedback votes and agents ``org_id`` owns (None: all)."""
+        ...
 
     def iter_snippets(self, batch: int = 512) -> Iterator[list[Snippet]]:
         """Every snippet, in batches (for re-embedding and export)."""

@@ -87,6 +87,26 @@ class JobTables:
 
         return self._db.write(write)
 
+    def acquire_lock(self, name: str, holder: str, lease_seconds: float) -> bool:
+        def write(conn: Conn) -> bool:
+            row = conn.execute(
+                "INSERT INTO locks (name, holder, expires)"
+                " VALUES (%s, %s, clock_timestamp() + make_interval(secs => %s))"
+                " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+                " expires = excluded.expires WHERE locks.holder = excluded.holder"
+                " OR locks.expires < clock_timestamp() RETURNING holder",
+                [name, holder, lease_seconds],
+            ).fetchone()
+            return row is not None
+
+        return self._db.write(write)
+
+    def release_lock(self, name: str, holder: str) -> None:
+        def write(conn: Conn) -> None:
+            conn.execute("DELETE FROM locks WHERE name = %s AND holder = %s", [name, holder])
+
+        self._db.write(write)
+
     def renew_lease(self, job_id: str, token: str, lease_seconds: float) -> bool:
         def write(conn: Conn) -> bool:
             cur = conn.execute(

@@ -22,7 +22,7 @@ from spark_memory.models import (
     Vectors,
 )
 from spark_memory.store import lexical
-from spark_memory.store.protocol import EmbeddingSpace, LibraryStat, WriteResult
+from spark_memory.store.protocol import RECORD_TABLES, EmbeddingSpace, LibraryStat, WriteResult
 from spark_memory.store.sqlite import migrate, records
 from spark_memory.store.sqlite.connection import UNAVAILABLE, Writer, connect
 from spark_memory.store.sqlite.experience_tables import ExperienceTables
@@ -229,6 +229,15 @@ class SqliteStore(RecordTables, ExperienceTables, JobTables):
         stats = [LibraryStat(lib, ver, sum(k.values()), k) for (lib, ver), k in merged.items()]
         self._stats_cache = (seq, stats)
         return stats
+
+    def record_counts(self, org_id: str | None) -> dict[str, int]:
+        counts = {}
+        for table in RECORD_TABLES:
+            row = self._query(
+                f"SELECT count(*) FROM {table} WHERE ?1 IS NULL OR org_id = ?1", [org_id]
+            )
+            counts[table] = int(row[0][0])
+        return counts
 
     def iter_snippets(self, batch: int = 512) -> Iterator[list[Snippet]]:
         last = 0
