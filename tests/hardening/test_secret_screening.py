@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import string
 import subprocess
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from spark_memory.learning.secrets import default_scanner, redact
 from spark_memory.service import Spark
@@ -30,8 +31,12 @@ def _token(n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
     return "".join(RNG.choice(alphabet) for _ in range(n))
 
 
+def _rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 def _rsa_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = _rsa_key()
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.TraditionalOpenSSL,
@@ -47,6 +52,14 @@ def _ec_pkcs8() -> str:
 
 
 def _ssh_keygen(tmp: Path, kind: str) -> str:
+    """An OpenSSH private key from ssh-keygen, or from cryptography where it is missing."""
+    if shutil.which("ssh-keygen") is None:
+        key = ed25519.Ed25519PrivateKey.generate() if kind == "ed25519" else _rsa_key()
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        ).decode()
     path = tmp / f"id_{kind}"
     subprocess.run(
         ["ssh-keygen", "-q", "-t", kind, "-N", "", "-f", str(path)], check=True, timeout=60
