@@ -82,6 +82,26 @@ class StoreStats:
             "kb_build": self.kb_build,
         }
 
+    def empty_note(self) -> str:
+        """Why a search found nothing when the knowledge base is empty or still being
+        built: what was searched, and what fills it ("" when it holds snippets)."""
+        build = self.kb_build or {}
+        if build.get("state") == "building":
+            now = f"{build['library']} {build['library_written']}/{build['library_total']}"
+            ready = ", ".join(build["done"]) or "nothing yet"
+            return (
+                f"The knowledge base at {self.location} is still being built ({now} snippets);"
+                f" searchable now: {ready}. Ask again in a minute."
+            )
+        if self.snippets:
+            return ""
+        return (
+            f"The knowledge base at {self.location} is empty, so no documentation was searched."
+            " Fill it with `spark kb ingest` (the installed numpy, pandas, scipy, scikit-learn"
+            " and matplotlib) or `spark kb ingest --docs PATH --library NAME`; a first"
+            " `spark serve` builds it by itself."
+        )
+
 
 @dataclass(frozen=True)
 class Finding:

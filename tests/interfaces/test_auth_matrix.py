@@ -88,7 +88,7 @@ def routes(w: World) -> list[Route]:
         Route("curate", "POST", "/v1/curate", None, "admin"),
         Route("epochs", "GET", "/v1/epochs", None, "admin"),
         Route("revert", "POST", f"/v1/revert/{w.insight}", None, "write", True),
-        Route("erase", "POST", "/v1/erase", {"agent_id": "acme/bot"}, "admin"),
+        Route("erase", "POST", "/v1/erase", {"agent_id": "acme/bot"}, "admin", True),
         Route("keys_create", "POST", "/v1/keys", {"agent": "newbie"}, "admin"),
         Route("keys_revoke", "DELETE", f"/v1/keys/{w.key}", None, "admin", True),
     ]

@@ -89,6 +89,9 @@ def test_first_serve_answers_within_seconds_while_the_kb_builds(
     assert build["state"] == "building", (answered, build)
     assert build["done"] == [], (answered, build)
     assert first["hits"] == [] or all(h["library"] == "numpy" for h in first["hits"])
+    if not first["hits"]:  # says what was searched, without the server's paths
+        assert "still being built" in first["note"]
+        assert "this server" in first["note"]
 
     # Search works on each library as soon as it is in.
     def numpy_in() -> dict[str, Any] | None:

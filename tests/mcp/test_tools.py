@@ -233,3 +233,32 @@ def test_an_mcp_call_over_the_body_limit_is_a_tool_error_naming_the_limit(server
 def test_a_trace_may_name_ids_its_session_was_served(played: Session) -> None:
     assert played.named is not None
     assert data(played.named)["status"] == "created"
+
+
+def test_an_empty_knowledge_base_is_named_with_where_it_is_and_what_fills_it(
+    tmp_path: Path,
+) -> None:
+    async def ask(client: Client) -> tuple[CallToolResult, CallToolResult]:
+        found = await client.call_tool("search", {"query": "sort indices of an array"})
+        advice = await client.call_tool("recommend", {"task": "sort an array"})
+        return found, advice
+
+    env = {"SPARK_HOME": str(tmp_path), "SPARK_EMBEDDER": "hash", "SPARK_SESSION": "empty"}
+    found, advice = over_stdio(SPARK, env, ask)
+    for result in (found, advice):
+        seen = what_an_agent_forwards(result)
+        assert "knowledge base at" in seen
+        assert str(tmp_path / "spark.db") in seen
+        assert "is empty" in seen
+        assert "spark kb ingest" in seen
+    assert data(found)["hits"] == []
+    assert "spark kb ingest" in text(found)
+
+
+def test_over_http_an_empty_result_does_not_show_the_servers_paths(server: Server) -> None:
+    async def ask(client: Client) -> CallToolResult:
+        return await client.call_tool("search", {"query": "zzzqqq", "libraries": ["numpy"]})
+
+    result = over_http(server.url, server.keys["reader"], ask)
+    assert data(result)["hits"] == []
+    assert str(server.home) not in text(result)

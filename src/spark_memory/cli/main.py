@@ -198,18 +198,19 @@ def search(
         body = {"query": query, "libraries": libraries, "versions": pairs, "kinds": kinds, "k": k}
         found = obj.through_server(lambda: served.post("/search", body))
         if found is not None:
-            _print_hits(found["hits"], as_json, explain)
+            _print_hits(found["hits"], as_json, explain, found.get("note", ""))
             return
     hits = obj.spark.search(query, libraries=libraries, versions=pairs, kinds=kinds, k=k)
-    _print_hits([h.model_dump(mode="json") for h in hits], as_json, explain)
+    note = "" if hits else obj.spark.stats().empty_note()
+    _print_hits([h.model_dump(mode="json") for h in hits], as_json, explain, note)
 
 
-def _print_hits(hits: list[dict[str, Any]], as_json: bool, explain: bool) -> None:
+def _print_hits(hits: list[dict[str, Any]], as_json: bool, explain: bool, note: str) -> None:
     if as_json:
         emit_json(hits)
         return
     if not hits:
-        click.echo("no results")
+        click.echo(note or "no results")
     for n, hit in enumerate(hits, 1):
         name = hit.get("symbol") or hit.get("title")
         where = f"{hit.get('library', '')} {hit.get('version', '')} {hit.get('kind', '')}"
@@ -247,6 +248,14 @@ def stats(obj: CliContext, as_json: bool) -> None:
     click.echo(f"snippets: {result.snippets}")
     for lib in result.libraries:
         click.echo(f"  {lib.library} {lib.version}: {lib.snippets}")
+    click.echo("  ".join(f"{name}: {n}" for name, n in result.records.items()))
+    if result.kb_build and result.kb_build["state"] != "done":
+        building = result.kb_build
+        click.echo(
+            f"knowledge base build {building['state']}: {building['library'] or '-'}"
+            f" {building['library_written']}/{building['library_total']},"
+            f" {building['rate']:.0f} snippets/s; in: {', '.join(building['done']) or 'none yet'}"
+        )
 
 
 @cli.command()

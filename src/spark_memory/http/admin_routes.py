@@ -62,9 +62,8 @@ def kb_router(spark: Spark) -> APIRouter:
     def stats(principal: Caller) -> StatsOut:
         """Snippet counts, the embedding model, the org's records and the KB build's
         progress (the server's file paths stay private)."""
-        result = BoundSpark(spark, principal).stats()
-        data = result.as_dict()
-        del data["location"]
+        data = BoundSpark(spark, principal).stats().as_dict()
+        del data["location"]  # the server's paths stay private
         return StatsOut.model_validate(data)
 
     @router.get("/build", response_model=KbBuildOut | None, responses=responses(), name="kb_build")
@@ -107,7 +106,7 @@ def admin_router(spark: Spark) -> APIRouter:
         """Undo the caller's latest write on a target, within the revert window."""
         return receipt_out(spark.revert(target_id, principal=principal))
 
-    @router.post("/erase", response_model=EraseOut, responses=responses(403))
+    @router.post("/erase", response_model=EraseOut, responses=responses(403, 404))
     def erase(body: EraseBody, principal: Caller) -> EraseOut:
         """Delete every record of one agent of the org, or of the whole org (org admin)."""
         if (body.agent_id is None) != body.whole_org:

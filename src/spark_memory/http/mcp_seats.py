@@ -17,6 +17,8 @@ from spark_memory.service import Spark
 from spark_memory.service.sessions import SESSION_HEADER, Ledger, SessionLog, session_name
 from spark_memory.service.verbs import BoundSpark
 
+SHOWN_AS = "this server"  # a remote caller is not shown the server's file paths
+
 
 def http_seats(spark: Spark, ledger: Ledger) -> SeatFor:
     """Seats for MCP over HTTP: the principal the gate authenticated for this request."""
@@ -28,6 +30,6 @@ def http_seats(spark: Spark, ledger: Ledger) -> SeatFor:
             raise Unauthorized("this MCP request carries no authenticated key")
         header = request.headers.get(SESSION_HEADER)  # checked by the gate
         log = SessionLog(ledger, principal, session_name(header)) if header else None
-        return Seat(BoundSpark(spark, principal), log)
+        return Seat(BoundSpark(spark, principal, shown_as=SHOWN_AS), log)
 
     return seat_for

@@ -17,6 +17,7 @@ from spark_memory.coach.models import Mode, Recommendation
 from spark_memory.errors import InvalidInput
 from spark_memory.http.auth import caller
 from spark_memory.http.errors import ErrorBody
+from spark_memory.http.mcp_seats import SHOWN_AS
 from spark_memory.http.schemas import (
     ReceiptOut,
     RunOut,
@@ -104,7 +105,11 @@ def agent_router(spark: Spark, ledger: Ledger) -> APIRouter:
             principal=principal,
         )
         note(principal, session, [h.id for h in hits])
-        return SearchOut(hits=hits)
+        if hits:
+            return SearchOut(hits=hits)
+        return SearchOut(
+            hits=hits, note=BoundSpark(spark, principal, shown_as=SHOWN_AS).stats().empty_note()
+        )
 
     @router.post("/recommend", response_model=Recommendation, responses=responses(409, 502, 503))
     def recommend(body: RecommendBody, principal: Caller, session: Session = None) -> Any:
@@ -176,7 +181,7 @@ def agent_router(spark: Spark, ledger: Ledger) -> APIRouter:
         )
         return receipt_out(receipt)
 
-    @router.post("/traces", response_model=ReceiptOut, responses=responses(403))
+    @router.post("/traces", response_model=ReceiptOut, responses=responses(403, 409))
     def record_trace(
         body: TraceBody,
         principal: Caller,

@@ -28,6 +28,9 @@ class _Out(BaseModel):
 
 class SearchOut(_Out):
     hits: list[SearchHit]
+    note: str = Field(
+        default="", description="when nothing was found: what was searched and how to fill it"
+    )
 
 
 class ReceiptOut(_Out):

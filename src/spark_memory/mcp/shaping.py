@@ -105,8 +105,9 @@ class WriteOut(BaseModel):
 
 
 def search_result(
-    hits: Sequence[SearchHit], budget_tokens: int, query: str = ""
+    hits: Sequence[SearchHit], budget_tokens: int, query: str = "", empty: str = ""
 ) -> tuple[str, SearchResult]:
+    """``empty``: why nothing could be found (an empty or unfinished knowledge base)."""
     lines: list[str] = []
     kept: list[HitOut] = []
     used = 0
@@ -121,7 +122,7 @@ def search_result(
         kept.append(out)
     omitted = len(hits) - len(kept)
     if not hits:
-        note = "No results. Try other words, or fewer library filters."
+        note = empty or "No results. Try other words, or fewer library filters."
     else:
         note = FETCH_HINT
         if omitted:
@@ -166,9 +167,9 @@ def _clip(text: str, limit: int) -> str:
 # --- recommend -----------------------------------------------------------------------------
 
 
-def recommend_result(rec: Recommendation) -> tuple[str, RecommendResult]:
+def recommend_result(rec: Recommendation, empty: str = "") -> tuple[str, RecommendResult]:
     text = render(rec)
-    note = SOURCE_HINT if rec.citations else ""
+    note = SOURCE_HINT if rec.citations else empty
     if note:
         text += f"\n\n{note}"
     sketch = rec.code_sketch

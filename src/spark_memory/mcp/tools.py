@@ -212,7 +212,10 @@ class SparkTools:
                 budget_tokens=budget_tokens,
             ),
         )
-        text, out = shaping.recommend_result(rec)
+        empty = (
+            "" if rec.citations else self._run("recommend", lambda: seat.api.stats().empty_note())
+        )
+        text, out = shaping.recommend_result(rec, empty)
         seat.note(out.cited_ids)
         return _result(text, out)
 
@@ -226,7 +229,8 @@ class SparkTools:
     ) -> SearchOut:
         seat = self.seat_for(ctx)
         hits = self._run("search", lambda: seat.api.search(query, libraries=libraries or (), k=k))
-        text, out = shaping.search_result(hits, budget_tokens, query)
+        empty = "" if hits else self._run("search", lambda: seat.api.stats().empty_note())
+        text, out = shaping.search_result(hits, budget_tokens, query, empty)
         seat.note([h.id for h in out.hits])
         return _result(text, out)
 

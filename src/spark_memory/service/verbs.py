@@ -56,6 +56,8 @@ class AgentApi(Protocol):
 
     def kb_show(self, snippet_id: str) -> Snippet: ...
 
+    def stats(self) -> StoreStats: ...
+
     def create_memory(
         self,
         title: str,
@@ -112,8 +114,6 @@ class SparkApi(AgentApi, Protocol):
 
     def erase(self, *, agent_id: str | None = None) -> EraseReport: ...
 
-    def stats(self) -> StoreStats: ...
-
     def kb_libraries(self) -> list[LibraryStat]: ...
 
 
@@ -124,9 +124,11 @@ class BoundSpark:
     as they are and adds the principal, so no signature is written out again here.
     """
 
-    def __init__(self, spark: Spark, principal: Principal) -> None:
+    def __init__(self, spark: Spark, principal: Principal, *, shown_as: str = "") -> None:
         self.spark = spark
         self.principal = principal
+        # What callers are told the store is: a remote caller is not shown the server's paths.
+        self.shown_as = shown_as
 
     # --- what an agent does ------------------------------------------------------------------
     def search(self, *args: Any, **kwargs: Any) -> list[SearchHit]:
@@ -171,7 +173,8 @@ class BoundSpark:
 
     def stats(self) -> StoreStats:
         # The knowledge base is public; the records counted are the caller's org's.
-        return replace(self.spark.stats(), records=self.spark.usage(principal=self.principal))
+        stats = replace(self.spark.stats(), records=self.spark.usage(principal=self.principal))
+        return replace(stats, location=self.shown_as) if self.shown_as else stats
 
     def kb_libraries(self) -> list[LibraryStat]:
         return self.spark.kb_libraries()
