@@ -371,7 +371,8 @@ def enriched(
     current: Insight, screened: Screened, tags: Sequence[str], principal: Principal
 ) -> Insight:
     refuse_nul({f"tags[{n}]": tag for n, tag in enumerate(tags)})
-    refuse_unsafe(review_tags(tags), "addition")
+    # the query extension and the tags are served with the lesson too
+    refuse_unsafe(review_tags(tags) + review_served_text(screened.fields["query"]), "addition")
     addition = screened.fields["addition"].strip()
     content = current.content
     if addition not in content:
