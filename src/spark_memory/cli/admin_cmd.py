@@ -79,12 +79,8 @@ def export_cmd(
 def import_cmd(obj: CliContext, path: Path, reembed: bool, as_json: bool) -> None:
     """Import an export made by `spark export` (idempotent: importing twice changes nothing)."""
     from spark_memory.cli.progress import progress_bar
-    from spark_memory.service.transfer import InsightText, import_store
 
     _refuse_server(obj, "import")
-    insight_text: InsightText | None = None
-    if reembed:
-        from spark_memory.learning.admission import insight_text
 
     def lines() -> Iterator[str]:
         with path.open(encoding="utf-8") as f:
@@ -94,13 +90,7 @@ def import_cmd(obj: CliContext, path: Path, reembed: bool, as_json: bool) -> Non
         Spark.open(obj.settings) as spark,
         progress_bar(f"importing {path.name}", quiet=as_json) as update,
     ):
-        report = import_store(
-            spark.store,
-            lines,
-            embedder=spark.embedder if reembed else None,
-            insight_text=insight_text,
-            progress=update,
-        )
+        report = spark.import_records(lines, reembed=reembed, progress=update)
         model = spark.embedder.model_name
     if as_json:
         emit_json(report.as_dict())

@@ -6,7 +6,7 @@ This is the only module that picks a store backend or an embedder.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from spark_memory.config import Settings
@@ -31,6 +31,7 @@ from spark_memory.service.jobs import Jobs
 from spark_memory.service.kb_build import read_status
 from spark_memory.service.knowledge import Knowledge
 from spark_memory.service.tenancy import Tenancy
+from spark_memory.service.transfer import TransferReport, import_store
 from spark_memory.store.protocol import Store
 
 _ALL = 10**9
@@ -107,6 +108,21 @@ class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, ServiceBase):
     def location(self) -> str:
         """Where the store is, fit to print (a database URL without its password)."""
         return _without_password(self.settings.database_url) or str(self.settings.db_path)
+
+    def import_records(
+        self,
+        open_lines: Callable[[], Iterable[str]],
+        *,
+        reembed: bool = False,
+        progress: Progress | None = None,
+    ) -> TransferReport:
+        """Import a `spark export` file (idempotent); ``reembed``: embed with this
+        store's model instead of copying the file's vectors. ``open_lines`` is called
+        twice: once to validate the whole file, once to import it."""
+        embedder, text = (self.embedder, insight_text) if reembed else (None, None)
+        return import_store(
+            self.store, open_lines, embedder=embedder, insight_text=text, progress=progress
+        )
 
     def insight_counts(self) -> dict[str, int]:
         """How many insights of every org there are per status (the operator's view)."""
