@@ -14,6 +14,7 @@ import json
 import re
 
 from mcp.types import CallToolResult, TextContent
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spark_memory.models import MAX_TEXT_CHARS
@@ -34,14 +35,9 @@ class McpBodyLimit:
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        declared = _declared(scope)
-        if (
-            scope["type"] != "http"
-            or scope["path"] != self.path
-            or scope["method"] != "POST"
-            or declared is None
-            or not self.limit < declared <= MAX_DRAIN
-        ):
+        ours = scope["type"] == "http" and scope["path"] == self.path
+        declared = _declared(scope) if ours and scope["method"] == "POST" else None
+        if declared is None or not self.limit < declared <= MAX_DRAIN:
             await self.app(scope, receive, send)
             return
         head, tail = await _ends(receive)
@@ -62,13 +58,8 @@ class McpBodyLimit:
 
 
 def _declared(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    value = Headers(scope=scope).get("content-length", "")
+    return int(value) if value.isdigit() else None
 
 
 async def _ends(receive: Receive) -> tuple[bytes, bytes]:
