@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 SPARK = str(Path(sys.executable).with_name("spark"))
@@ -114,3 +115,41 @@ def run_codex(
         timeout=240,
         check=False,
     )
+
+
+def trust_codex_hooks(bin_dir: Path, project: Path, env: dict[str, str]) -> None:
+    """What a user's review in Codex's /hooks does: record each project hook as trusted.
+
+    Codex runs a project's command hooks only once trusted, by a hash of the hook it
+    computes itself; its app-server (JSON lines over stdio) lists the hooks with that
+    hash, and the trust goes into CODEX_HOME/config.toml as ``[hooks.state."KEY"]``.
+    """
+    command = [str(bin_dir / "codex"), "app-server"]
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.DEVNULL}
+    with subprocess.Popen(command, cwd=project, env=env, text=True, **pipes) as server:
+        stdin, stdout = server.stdin, server.stdout
+        assert stdin is not None
+        assert stdout is not None
+
+        def call(n: int, method: str, params: dict[str, object]) -> Any:
+            stdin.write(json.dumps({"id": n, "method": method, "params": params}) + "\n")
+            stdin.flush()
+            for line in stdout:
+                message = json.loads(line)
+                if message.get("id") == n:
+                    return message["result"]
+            raise RuntimeError(f"codex app-server ended before answering {method}")
+
+        try:
+            call(1, "initialize", {"clientInfo": {"name": "spark-tests", "version": "0"}})
+            stdin.write(json.dumps({"method": "initialized"}) + "\n")
+            listed = call(2, "hooks/list", {"cwds": [str(project)]})
+        finally:
+            server.terminate()
+    hooks = [hook for entry in listed["data"] for hook in entry["hooks"]]
+    config = Path(env["CODEX_HOME"]) / "config.toml"
+    tables = [
+        f"[hooks.state.{json.dumps(h['key'])}]\ntrusted_hash = {json.dumps(h['currentHash'])}\n"
+        for h in hooks
+    ]
+    config.write_text(config.read_text() + "\n" + "\n".join(tables))

@@ -23,6 +23,7 @@ from tests.agents.agents import (
     codex_home,
     run_claude,
     run_codex,
+    trust_codex_hooks,
 )
 from tests.agents.conftest import API, GUIDANCE, TASK, Seeded
 from tests.agents.peers import AnthropicPeer, ResponsesPeer, ToolCall
@@ -132,3 +133,24 @@ def test_claude_code_hooks_bring_advice_and_ask_for_the_outcome(
     assert not peer.tool_results()
     # The stop hook asked once for the outcome; the model got that as a new turn.
     assert "how it worked out is not recorded yet" in sent, sent[-3000:]
+
+
+def test_codex_hooks_bring_advice_and_ask_for_the_outcome(
+    agents: Path, seeded: Seeded, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    spark_init(project, seeded, "codex", "--hooks")
+    with ResponsesPeer(NO_TOOL) as peer:
+        codex = codex_home(tmp_path / "codex", peer.base_url, trusted=project)
+        env = codex_env(agents, tmp_path, codex)
+        trust_codex_hooks(agents, project, env)  # the user's review in /hooks
+        done = run_codex(agents, project, env, f"How do I {TASK}?")
+        assert done.returncode == 0, done.stdout + done.stderr
+        first = json.dumps(peer.requests[0]["input"])
+        sent = peer.everything_sent()
+    assert HEADER in first, first[-3000:]
+    assert API in first
+    assert GUIDANCE in first
+    assert not peer.tool_results()
+    assert "how it worked out is not recorded yet" in sent
+    assert len(peer.requests) == 2  # the reminder once, then the stop goes through
