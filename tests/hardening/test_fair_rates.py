@@ -48,7 +48,7 @@ def replicas(postgres: PostgresDatabases, tmp_path: Path) -> Iterator[tuple[list
     with Spark.open(settings) as operator:
         key = operator.create_key("acme", "bot", "writer", principal=LOCAL_PRINCIPAL).secret
     cluster = Cluster(tmp_path, url)
-    cluster.env |= {"SPARK_RATE_LIMIT": "0.5", "SPARK_RATE_BURST": "6"}
+    cluster.env |= {"SPARK_RATE_LIMIT": "0.1", "SPARK_RATE_BURST": "6"}
     try:
         yield cluster.servers("replica-1", "replica-2"), key
     finally:
@@ -68,6 +68,6 @@ def test_two_replicas_on_postgres_share_one_orgs_rate(replicas: tuple[list[str],
     elapsed = time.monotonic() - started
     accepted = statuses.count(200)
     assert set(statuses) <= {200, 429}
-    # one bucket of 6 plus what refills meanwhile; two private buckets would accept 12
-    assert accepted <= 6 + int(elapsed * 0.5) + 1, (statuses, elapsed)
-    assert 429 in statuses[:12]
+    # one bucket of 6 plus what refills meanwhile; two private buckets would accept 12+
+    assert accepted <= 6 + int(elapsed * 0.1) + 1, (statuses, elapsed)
+    assert accepted < 12, (statuses, elapsed)
