@@ -17,6 +17,24 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from spark_memory.models import DocType
 
+__all__ = [
+    "DEFAULT_BUDGET_TOKENS",
+    "MAX_BUDGET_TOKENS",
+    "MAX_ENVIRONMENT_PACKAGES",
+    "MIN_BUDGET_TOKENS",
+    "ApiMention",
+    "Citation",
+    "Claim",
+    "CoachRequest",
+    "CodeSketch",
+    "Intent",
+    "Mode",
+    "PlannedQuery",
+    "Recommendation",
+    "TaskKind",
+    "TokenUsage",
+]
+
 # Default size of a recommendation in an agent's context; small on purpose.
 DEFAULT_BUDGET_TOKENS = 800
 MIN_BUDGET_TOKENS = 150

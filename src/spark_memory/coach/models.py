@@ -4,38 +4,7 @@ They sit below every layer there, so the Python client returns a ``Recommendatio
 without importing the coach. Edit them in ``advice.py``.
 """
 
-from spark_memory.advice import (
-    DEFAULT_BUDGET_TOKENS,
-    MAX_BUDGET_TOKENS,
-    MAX_ENVIRONMENT_PACKAGES,
-    MIN_BUDGET_TOKENS,
-    ApiMention,
-    Citation,
-    Claim,
-    CoachRequest,
-    CodeSketch,
-    Intent,
-    Mode,
-    PlannedQuery,
-    Recommendation,
-    TaskKind,
-    TokenUsage,
-)
+from spark_memory import advice
+from spark_memory.advice import *  # noqa: F403 - the same names, re-exported
 
-__all__ = [
-    "DEFAULT_BUDGET_TOKENS",
-    "MAX_BUDGET_TOKENS",
-    "MAX_ENVIRONMENT_PACKAGES",
-    "MIN_BUDGET_TOKENS",
-    "ApiMention",
-    "Citation",
-    "Claim",
-    "CoachRequest",
-    "CodeSketch",
-    "Intent",
-    "Mode",
-    "PlannedQuery",
-    "Recommendation",
-    "TaskKind",
-    "TokenUsage",
-]
+__all__ = advice.__all__

@@ -18,7 +18,6 @@ from spark_memory.http.schemas import (
     AuditOut,
     EpochEventOut,
     EpochOut,
-    EraseOut,
     KbBuildOut,
     KeyOut,
     LibraryOut,
@@ -30,6 +29,7 @@ from spark_memory.requests import (
     EraseBody,
     KeyBody,
 )
+from spark_memory.results import EraseReport
 from spark_memory.service import EpochRecord, Spark
 from spark_memory.service.verbs import BoundSpark
 
@@ -106,13 +106,13 @@ def admin_router(spark: Spark) -> APIRouter:
         """Undo the caller's latest write on a target, within the revert window."""
         return receipt_out(spark.revert(target_id, principal=principal))
 
-    @router.post("/erase", response_model=EraseOut, responses=responses(403, 404))
-    def erase(body: EraseBody, principal: Caller) -> EraseOut:
+    @router.post("/erase", response_model=EraseReport, responses=responses(403, 404))
+    def erase(body: EraseBody, principal: Caller) -> EraseReport:
         """Delete every record of one agent of the org, or of the whole org (org admin)."""
         if (body.agent_id is None) != body.whole_org:
             raise InvalidInput("give exactly one of agent_id or whole_org: true")
         report = spark.erase(agent_id=body.agent_id, principal=principal)
-        return EraseOut(**vars(report))
+        return report
 
     @router.post("/keys", response_model=KeyOut, responses=responses(403))
     def create_key(body: KeyBody, principal: Caller) -> KeyOut:

@@ -109,18 +109,6 @@ class AuditOut(_Out):
     detail: str = ""
 
 
-class EraseOut(_Out):
-    org_id: str
-    agent_id: str | None
-    traces: int
-    feedback: int
-    insights_deleted: int
-    insights_rewritten: int
-    public_rebuilt: int
-    public_demoted: int
-    audit_entries: int
-
-
 class KeyOut(_Out):
     id: str
     secret: str
