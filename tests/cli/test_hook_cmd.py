@@ -135,3 +135,19 @@ def test_json_rendering_matches_the_coachs(seeded: Seeded) -> None:
         rec = spark.recommend("stack pandas frames with zorbify_frames", principal=LOCAL_PRINCIPAL)
     assert rec.citations
     assert render_json(rec.model_dump(mode="json")) == render(rec)
+
+
+def test_a_remote_servers_hook_asks_that_server(server: Server, tmp_path: Path) -> None:
+    # `spark init AGENT --server URL --hooks` writes `spark --server URL hook ...`:
+    # the advice comes from that server, with nothing local at all.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPARK_")}
+    env.update(SPARK_HOME=str(tmp_path / "empty"), SPARK_API_KEY=server.keys["reader"])
+    payload = json.dumps({"prompt": "count how often each value occurs in a pandas Series"})
+    command = [SPARK, "--server", server.url, "hook", "prompt"]
+    done = subprocess.run(command, input=payload, env=env, capture_output=True, text=True)
+    assert done.returncode == 0
+    assert "pandas.Series.value_counts" in done.stdout
+    without_key = {**env, "SPARK_API_KEY": ""}
+    quiet = subprocess.run(command, input=payload, env=without_key, capture_output=True, text=True)
+    assert (quiet.returncode, quiet.stdout) == (0, "")
+    assert not (tmp_path / "empty").exists()

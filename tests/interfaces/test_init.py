@@ -186,3 +186,10 @@ def test_codex_hooks_use_claude_codes_format(tmp_path: Path) -> None:
 )
 def test_init_ends_with_what_the_agent_still_needs(tmp_path: Path, agent: str, step: str) -> None:
     assert step in init(tmp_path, agent).output
+
+
+def test_hooks_for_a_remote_server_ask_that_server(tmp_path: Path) -> None:
+    init(tmp_path, "claude-code", "--server", "http://spark.example:8765", "--hooks")
+    data = json.loads((tmp_path / ".claude" / "settings.local.json").read_text())
+    command = data["hooks"]["UserPromptSubmit"][0]["hooks"][0]["command"]
+    assert command == f"{SPARK} --server http://spark.example:8765 hook prompt --agent claude-code"

@@ -18,12 +18,15 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from spark_memory.cli.context import CliContext, pass_ctx
+from spark_memory.cli.context import API_KEY_ENV, CliContext, pass_ctx
 from spark_memory.cli.executable import spark_executable
+
+if TYPE_CHECKING:
+    from spark_memory.cli.served import Served
 
 HOOK_AGENTS = ("claude-code", "codex", "cursor")
 PROMPT_BUDGET = 1000  # tokens: enough for guidance, a few steps and their sources
@@ -31,6 +34,7 @@ PROMPT_CHARS = 4000  # a prompt's opening holds its ask; the rest is pasted mate
 MIN_PROMPT_CHARS = 12  # "ok", "go on", "yes please": nothing to advise on
 HEADER = "Spark advice for this prompt (shared memory; read a source in full with get_memory):"
 STDIN_LIMIT = 1 << 20
+SERVER_TIMEOUT = 10.0  # seconds; the agent waits for the hook, so a hung server must not hang it
 TRANSCRIPT_TAIL = 2 << 20
 # What a transcript holds once advice was given, and once an outcome was recorded.
 ADVICE_MARKS = (HEADER, "mcp__spark__recommend", '"mcp__spark"')
@@ -78,27 +82,32 @@ def _advice(obj: CliContext, event: dict[str, Any], budget: int) -> str:
     if not isinstance(prompt, str) or len(prompt.strip()) < MIN_PROMPT_CHARS:
         return ""
     task = prompt.strip()[:PROMPT_CHARS]
+    from spark_memory.cli.served import Served, Unreachable, find_server
+
+    key = os.environ.get(API_KEY_ENV, "").strip()
+    if obj.server is not None:  # `spark --server URL hook ...`: that server or nothing
+        return _served_advice(Served(obj.server, key), task, budget) if key else ""
     settings = obj.settings
     if not settings.database_url and not settings.db_path.is_file():
         return ""  # no store here: a hook must not create one
-    from spark_memory.cli.served import Unreachable, find_server
-
     served = find_server(settings.home, os.environ)
     if served is not None:
         try:
-            rec = served.post(
-                "/recommend", {"task": task, "budget_tokens": budget, "mode": "extractive"}
-            )
+            return _served_advice(served, task, budget)
         except Unreachable:
-            pass
-        else:
-            from spark_memory.cli.advice_text import render_json
-
-            return render_json(rec) if rec.get("citations") else ""
+            pass  # a server that died without removing server.json: answer locally
     from spark_memory.coach.render import render
 
     local = obj.spark.recommend(task, budget_tokens=budget, mode="extractive")
     return render(local) if local.citations else ""
+
+
+def _served_advice(served: Served, task: str, budget: int) -> str:
+    from spark_memory.cli.advice_text import render_json
+
+    body = {"task": task, "budget_tokens": budget, "mode": "extractive"}
+    rec = served.post("/recommend", body, timeout=SERVER_TIMEOUT)
+    return render_json(rec) if rec.get("citations") else ""
 
 
 def _stop_answer(agent: str, event: dict[str, Any]) -> dict[str, str] | None:

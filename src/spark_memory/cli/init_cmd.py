@@ -79,7 +79,8 @@ class Setup:
         return env  # Codex: env_vars passes the variable through (see _codex_table)
 
     def hook_command(self, event: str) -> str:
-        words = [self.spark, "--home", str(self.home), "hook", event, "--agent", self.agent]
+        where = ["--server", self.server] if self.server else ["--home", str(self.home)]
+        words = [self.spark, *where, "hook", event, "--agent", self.agent]
         prefix = ""
         if self.database_url and not self.database_is_secret:
             prefix = f"{DATABASE_ENV}={shlex.quote(self.database_url)} "
