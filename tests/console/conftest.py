@@ -12,11 +12,13 @@ tests skip loudly on a laptop and fail under CI=true: run scripts/browser-setup.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from spark_memory.config import Settings
@@ -129,11 +131,28 @@ def seed_console(home: Path) -> tuple[dict[str, str], dict[str, str]]:
     return keys, ids
 
 
+class PatientServer(Server):
+    """`spark serve` given two minutes to come up: the browser tests share a busy machine."""
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"spark serve exited:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError(f"spark serve did not become healthy:\n{self.log()}")
+
+
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     home = tmp_path_factory.mktemp("console")
     keys, ids = seed_console(home)
-    server = Server(home, free_port(), keys).start()
+    server = PatientServer(home, free_port(), keys).start()
     yield Seeded(server, ids)
     server.stop()
 

@@ -36,7 +36,7 @@ from spark_memory.store.protocol import AuditEntry, InsightLink
 if TYPE_CHECKING:
     from spark_memory.service.facade import Spark
 
-_SCAN = 2_000  # insights read to filter by trust or age (newest first)
+_SCAN = 1_000  # insights read at most to filter by trust or age (newest first)
 _FLAG_SCAN = 300  # the newest active lessons checked for flags (redactions, low trust)
 _QUEUE = 200  # quarantined lessons listed for review, newest first
 _TRACES = 2_000  # an org's latest traces searched for the ones served an insight
@@ -106,7 +106,7 @@ def memories(spark: Spark, flt: MemoryFilter, *, principal: Principal) -> list[I
     )
     since = None if flt.max_age_days is None else utcnow() - timedelta(days=flt.max_age_days)
     # Trust and age are not in the store's filters: read the newest few, and more only
-    # when those held too few matches (reading 2,000 insights costs ten times 200).
+    # when those held too few matches (reading 1,000 insights costs ten times 100).
     for limit in (flt.limit * 2, _SCAN):
         found = spark.store.list_insights(principal, filters, limit=limit)
         out = _matching(found, flt, since, principal)
