@@ -128,3 +128,12 @@ def test_a_writer_reverts_its_own_lesson(seeded: Seeded, signed_in: SignIn) -> N
     assert done.status_code == 303
     assert "deleted+insight" in done.headers["location"]
     assert writer.get(f"/memories/{created}").status_code == 404
+
+
+def test_another_orgs_key_is_not_found(seeded: Seeded, signed_in: SignIn) -> None:
+    other = signed_in("other")
+    key_id = seeded.ids["key_newbie"]  # acme's
+    assert other.get(f"/org/keys/{key_id}/revoke").status_code == 404
+    token = csrf_of(other.get("/org").text)
+    assert other.post(f"/org/keys/{key_id}/revoke", data={"csrf": token}).status_code == 404
+    assert key_id not in other.get("/org").text

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from spark_memory.console.charts import Series, bar_chart, line_chart
 from spark_memory.console.context import Console
 from spark_memory.console.render import page
+from spark_memory.errors import NotFound
 from spark_memory.models import Role
 from spark_memory.service import console_reads
 
@@ -57,6 +58,9 @@ def _org(router: APIRouter, console: Console) -> None:
     @router.get("/org/keys/{key_id}/revoke")
     def confirm_revoke(request: Request, key_id: str) -> Response:
         principal = console.principal(request)
+        members = console_reads.org_members(console.spark, principal=principal)
+        if key_id not in {k.id for m in members for k in m.keys}:
+            raise NotFound(f"no API key {key_id!r}")  # as revoke_key answers
         return page(console.views, request, "revoke.html", principal, key_id=key_id)
 
     @router.post("/org/keys/{key_id}/revoke")
