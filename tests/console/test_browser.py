@@ -187,8 +187,17 @@ def test_the_other_pages_render(page: Any, seeded: Seeded, shots: Path) -> None:
     page.get_by_role("link", name="Epochs").click()
     assert "nothing to learn" in main_text(page) or "deferred" in main_text(page)
     shoot(page, shots, "epochs")
+    search = httpx.post(
+        f"{seeded.server.url}/v1/search",
+        headers=seeded.server.headers("writer"),
+        json={"query": "unique values"},
+        timeout=30,
+    )
+    assert search.status_code == 200
     page.get_by_role("link", name="Dashboard").click()
     assert page.get_by_role("img", name="Verified outcomes per day, last 14 days").is_visible()
+    speed = page.get_by_role("table").filter(has_text="since it started").inner_text()
+    assert "HTTP search" in speed
     shoot(page, shots, "dashboard")
 
 

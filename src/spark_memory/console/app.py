@@ -12,6 +12,7 @@ forms are refused with 403. ``SparkError`` becomes an HTML page with its status.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
 
@@ -36,9 +37,10 @@ from spark_memory.service import Spark
 _LOG = logging.getLogger("spark.console")
 
 
-def console_app(spark: Spark) -> FastAPI:
+def console_app(spark: Spark, metrics_text: Callable[[], str] | None = None) -> FastAPI:
+    """The console; ``metrics_text`` gives the server's Prometheus text (for latencies)."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    console = Console(spark, templates())
+    console = Console(spark, templates(), metrics_text)
     app.mount("/static", StaticFiles(packages=[("spark_memory.console", "static")]), name="static")
     router = APIRouter()
     _sign_in_routes(router, console)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi.templating import Jinja2Templates
@@ -17,6 +18,7 @@ from spark_memory.service import Spark
 class Console:
     spark: Spark
     views: Jinja2Templates
+    metrics_text: Callable[[], str] | None = None  # the server's Prometheus text
 
     def principal(self, request: Request) -> Principal:
         """The signed-in key's principal, checked on every request as the API checks it."""

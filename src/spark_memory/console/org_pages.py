@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from spark_memory.console.charts import Series, bar_chart, line_chart
 from spark_memory.console.context import Console
+from spark_memory.console.latency import latencies
 from spark_memory.console.render import page
 from spark_memory.errors import NotFound
 from spark_memory.models import Role
@@ -123,6 +124,15 @@ def _dashboard(router: APIRouter, console: Console) -> None:
                 Series("failed", [d.failed for d in days]),
             ],
         )
+        timings = latencies(console.metrics_text()) if console.metrics_text else []
+        speed = bar_chart(
+            "Latency since this server started, ms (p50 and p95)",
+            [
+                (f"{t.name} {q}", v)
+                for t in timings
+                for q, v in (("p50", t.p50_ms), ("p95", t.p95_ms))
+            ],
+        )
         return page(
             console.views,
             request,
@@ -131,4 +141,6 @@ def _dashboard(router: APIRouter, console: Console) -> None:
             days=days,
             served=served,
             outcomes=outcomes,
+            timings=timings,
+            speed=speed,
         )

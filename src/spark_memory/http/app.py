@@ -84,7 +84,7 @@ def create_app(spark: Spark, options: ServeOptions | None = None) -> FastAPI:
     app.include_router(kb_router(spark))
     app.include_router(admin_router(spark))
     _operations_routes(app, metrics, spark)
-    app.mount("/ui", console_app(spark))  # the web console (spark_memory.console)
+    app.mount("/ui", console_app(spark, metrics.render))  # the web console
     if mcp_server is not None:
         _mount_mcp(app, mcp_server, gate, settings)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
