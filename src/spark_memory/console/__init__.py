@@ -4,7 +4,8 @@ Modules: ``app`` (assembly, sign-in, HTML error pages), ``session`` (the key coo
 CSRF tokens), ``context`` (the façade, the templates, the signed-in principal),
 ``memory_pages`` (Ask, Memories, an insight's page and actions, Review), ``org_pages``
 (Org, Knowledge base, Epochs, Dashboard), ``filters``, ``render``, ``charts`` (inline
-SVG); ``templates/`` and ``static/`` are package data.
+SVG), ``latency`` (p50/p95 from the /metrics text); ``templates/`` and ``static/`` are
+package data.
 """
 
 from spark_memory.console.app import console_app
