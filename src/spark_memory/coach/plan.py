@@ -21,18 +21,16 @@ MAX_LEXICAL_WORDS = 24
 MAX_EMBED_WORDS = 40
 MAX_QUESTIONS = 2
 
-_SENTENCE = re.compile(r"(?<=[.?!;])\s+|\n{2,}")
+_SENTENCE = re.compile(r"(?<=[.?!])\s+|\n{2,}")
 _COMMENT = re.compile(r"^\s*#+\s?(.*)$", re.M)
 _ASK = re.compile(
     r"\?|^\s*(how|what|which|why|is there|can i|i want|i'd like|i would like|i need|"
-    r"i am trying|i'm trying|make|plot|draw|show|set|use|create|remove|add|give|get|find|"
-    r"for each|for every)\b",
+    r"i am trying|i'm trying|make|plot|draw|show|set|use|create|remove|add|give|get|find)\b",
     re.I,
 )
 _PROSE_SHARE = 0.8
 _LIBRARY_WORD = re.compile(r"[^a-z\-]")
 _LIBRARY_WORDS = frozenset(BY_WORD) | frozenset(BY_NAME) | frozenset(BY_ALIAS)
-OBJECT_CLASSES = frozenset({"DataFrame", "Series", "ndarray", "array", "Tensor", "Index"})
 
 
 def plan_queries(request: CoachRequest, intent: Intent) -> list[PlannedQuery]:
@@ -72,10 +70,7 @@ def api_query(intent: Intent) -> str:
     """The names of the mentioned APIs (their last parts: the module path adds only
     terms that match whole libraries)."""
     names = [m.name for m in intent.api_names if m.where != "code" or "." in m.name]
-    # "my DataFrame" names the object the task works on: searched alone, it finds the
-    # class's plumbing (DataFrame.T, .values), not what the task needs
-    tails = [n.rsplit(".", 1)[-1] for n in names]
-    return " ".join(dict.fromkeys(t for t in tails if t not in OBJECT_CLASSES))
+    return " ".join(dict.fromkeys(n.rsplit(".", 1)[-1] for n in names))
 
 
 def task_prose(task: str) -> str:

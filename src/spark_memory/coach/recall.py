@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from spark_memory.coach.models import ApiMention, Intent, PlannedQuery
-from spark_memory.coach.plan import OBJECT_CLASSES
 from spark_memory.models import DocType, Insight, Principal, SearchFilters, SearchHit
 
 # Weight of each query purpose in the fusion; an error signature is the sharpest cue.
@@ -22,14 +21,16 @@ QUERY_WEIGHTS = {"task": 1.0, "question": 0.8, "api": 1.0, "error": 1.5}
 # A symbol named in prose or in an error is what the caller asks about; one merely
 # used in the caller's code is mostly set-up.
 MENTION_WEIGHTS = {"error": 2.5, "prose": 2.0, "code": 0.4}
-# Words of the task that are also API names ("sort", "drop duplicates"): a phrase is a
-# sharp cue; a single word ("sum", "columns") only nudges what the searches found.
-GUESS_WEIGHTS = {"word": 0.3, "phrase": 1.0}
+# Words of the task that are also API names ("sort", "drop duplicates"): a weak cue
+# alone, a useful one where the searches agree.
+GUESS_WEIGHTS = {"word": 0.8, "phrase": 1.0}
 # A method of a class the task names ("my dataframe") over the same method elsewhere.
 OWNER_BONUS = 0.5
 # The library the task is most about over the others it merely imports.
 PRIMARY_BONUS = 0.5
 RRF_K = 20.0  # smaller than search's 60: here the top of each focused list matters most
+# Classes that name the object a task works on rather than an API it needs.
+OBJECT_CLASSES = frozenset({"DataFrame", "Series", "ndarray", "array", "Tensor", "Index"})
 OBJECT_CLASS_FACTOR = 0.3
 CONSTRUCT_WORDS = frozenset({"create", "construct", "build", "make", "initialize", "initialise"})
 CANDIDATES_PER_NAME = 2  # a bare method name may denote several classes' methods
