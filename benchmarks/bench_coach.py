@@ -207,6 +207,12 @@ def summarise(rows: Sequence[Row]) -> Summary:
             "coach_p90": round(_percentile(coach_ms, 0.9), 1),
             "coach_cpu_median": round(statistics.median(r.coach_cpu_ms for r in rows), 1),
             "search_median": round(statistics.median(r.search_ms for r in rows), 1),
+            # the ratio is what compares across machines and loads: both run in this process
+            "coach_to_search_ratio": round(
+                statistics.median(coach_ms)
+                / max(statistics.median(r.search_ms for r in rows), 1e-9),
+                2,
+            ),
         },
         coach_text={
             "mean_api_names_mentioned": round(statistics.mean(r.mentioned for r in rows), 2),
@@ -238,7 +244,8 @@ def markdown(summary: Summary, command: str, kb: str, n: int) -> str:
     lines.append(
         f"Coach latency (offline, warm): median {lat['coach_median']} ms,"
         f" p90 {lat['coach_p90']} ms, CPU time median {lat['coach_cpu_median']} ms;"
-        f" plain search median {lat['search_median']} ms."
+        f" plain search median {lat['search_median']} ms in the same run"
+        f" (ratio {lat['coach_to_search_ratio']})."
         f" Coach text: on average {text['mean_api_names_mentioned']} distinct API names"
         f" mentioned, {text['mean_tokens']} tokens."
     )
