@@ -47,6 +47,8 @@ class KbIngestResult:
             out["doctree"] = vars(self.doctree)
         if self.guides:
             out["guides"] = [g.as_dict() for g in self.guides]
+        if self.problems:
+            out["problems"] = list(self.problems)
         return out
 
 
