@@ -112,5 +112,4 @@ def test_first_serve_answers_within_seconds_while_the_kb_builds(
     server.stop()
     left = read_status(server.home)
     assert left is not None
-    if left.state != "done":
-        assert left.state == "interrupted"
+    assert left.state in ("done", "interrupted"), left

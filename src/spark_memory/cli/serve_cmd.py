@@ -56,6 +56,7 @@ def serve(
     spark = obj.local
     settings = spark.settings
     configure_logging(log_level)
+    build = None
     if not no_kb and needs_build(spark):
         # Answer at once; search covers each library as soon as it is in.
         click.echo(
@@ -63,7 +64,7 @@ def serve(
             " (`spark stats` shows progress; `--no-kb` skips this)",
             err=True,
         )
-        KbBuild(spark, DEFAULT_LIBRARIES).start()
+        build = KbBuild(spark, DEFAULT_LIBRARIES).start()
     # The embedder loads lazily; the first agent should not wait for it (nor for the
     # int8 query graph's one-off build, ~2 s).
     load = getattr(spark.embedder, "load", None)
@@ -83,8 +84,12 @@ def serve(
     # uvicorn re-raises SIGTERM after its graceful shutdown; as an exception it lets
     # server.json be removed on the way out.
     signal.signal(signal.SIGTERM, _exit_quietly)
-    with published(settings.home, url):
-        uvicorn.Server(config).run(sockets=[sock])
+    try:
+        with published(settings.home, url):
+            uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        if build is not None:
+            build.stop()
 
 
 def _url(host: str, port: int) -> str:

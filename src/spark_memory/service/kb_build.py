@@ -108,6 +108,7 @@ class KbBuild:
             "building", list(libraries), started=now, updated=now, pid=os.getpid()
         )
         self._logged = 0.0
+        self._stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name="kb-build", daemon=True)
 
     def start(self) -> KbBuild:
@@ -115,6 +116,13 @@ class KbBuild:
         log.info("kb build started", extra={"libraries": self.status.libraries})
         self.thread.start()
         return self
+
+    def stop(self) -> None:
+        """The server is going away: record the build as interrupted (the next start
+        resumes it), whatever the thread meets while the store closes under it."""
+        if self.status.building:
+            self._update(state="interrupted")
+        self._stopping.set()
 
     def _run(self) -> None:
         try:
@@ -132,6 +140,8 @@ class KbBuild:
                     "kb library in", extra={"library": library, "snippets": result.ingest.seen}
                 )
         except SparkError as exc:
+            if self._stopping.is_set():
+                return
             self._update(state="failed", problems=[*self.status.problems, exc.message])
             log.error("kb build failed", extra={"error": exc.message})
             return
@@ -158,6 +168,8 @@ class KbBuild:
             )
 
     def _update(self, **changes: Any) -> None:
+        if self._stopping.is_set():
+            return  # stopped: the file keeps saying so
         now = time.time()
         status = replace(self.status, **changes, updated=now)
         elapsed = max(now - status.started, 1e-6)
