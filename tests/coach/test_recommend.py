@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from spark_memory.coach.extractive import MAX_APIS, MAX_SOURCES
 from spark_memory.coach.models import MIN_BUDGET_TOKENS, Mode, Recommendation
 from spark_memory.coach.render import estimate_tokens, render
 from spark_memory.errors import InvalidInput, PayloadTooLarge, ProviderUnavailable
@@ -35,7 +36,7 @@ def test_cites_the_apis_the_task_names(spark: Spark) -> None:
     rec = spark.recommend(COUNT_TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
     assert rec.mode is Mode.EXTRACTIVE
     assert {"pandas.Series.value_counts", "pandas.DataFrame.where"} <= set(rec.apis)
-    assert len(rec.apis) <= 5
+    assert len(rec.apis) <= MAX_SOURCES
     assert_grounded(rec)
     value_counts = next(c for c in rec.citations if c.symbol == "pandas.Series.value_counts")
     assert "named in your prose" in value_counts.reason
@@ -200,3 +201,19 @@ def test_bad_input_is_refused(
 def test_llm_mode_without_an_llm_is_unavailable(spark: Spark) -> None:
     with pytest.raises(ProviderUnavailable, match="no LLM configured"):
         spark.recommend(COUNT_TASK, mode="llm", principal=LOCAL_PRINCIPAL)
+
+
+def test_the_rest_of_what_search_ranks_best_is_named_once_after_the_steps(spark: Spark) -> None:
+    rec = spark.recommend(COUNT_TASK, environment=OLD_PANDAS, principal=LOCAL_PRINCIPAL)
+    explained = [s for s in rec.steps if not s.text.startswith("See also: ")]
+    also = rec.steps[-1]
+    assert also.text.startswith("See also: ")
+    assert len(explained) <= MAX_APIS
+    # one line naming sources no step explains, each once, within a page of results
+    assert not set(also.sources) & {i for s in explained for i in s.sources}
+    symbols = [c.symbol for c in rec.citations]
+    assert len(symbols) == len(set(symbols)) <= MAX_SOURCES
+    for i in also.sources:
+        cited = next(c for c in rec.citations if c.id == i)
+        assert f"`{cited.symbol}`" in also.text or f"“{cited.title}”" in also.text
+    assert_grounded(rec)

@@ -37,6 +37,11 @@ MAX_DOC_PITFALLS = 2
 # An API is cited only if its fused score is at least this share of the best one:
 # a long tail of weak matches would make the advice unfocused.
 RELATIVE_FLOOR = 0.25
+# Beyond the APIs explained step by step, the rest of what the searches ranked best
+# (other sections, other APIs) is named in one line, as many distinct sources in all
+# as a page of search results, none far below the best.
+MAX_SOURCES = 10
+SEE_ALSO_FLOOR = 0.1
 
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9]*(?:_[a-z0-9]+)+")  # snake_case: as_index
@@ -61,9 +66,12 @@ def synthesise(task: str, intent: Intent, evidence: Evidence, budget: int) -> Re
     terms = set(_WORD.findall(lowered)) | set(_IDENTIFIER.findall(lowered))
     steps = [_insight_step(s) for s in lessons if not _is_pitfall(s)]
     steps += [_api_step(s, terms) for s in apis]
+    more = see_also(evidence.docs, [*([how] if how else []), *apis], MAX_SOURCES)
+    if more:
+        steps.append(_see_also_step(more))
     pitfalls = [_insight_pitfall(s) for s in lessons if _is_pitfall(s)]
     pitfalls += _doc_pitfalls(apis)[: max(0, MAX_DOC_PITFALLS - len(pitfalls))]
-    used = [*lessons, *([how] if how else []), *apis]
+    used = [*lessons, *([how] if how else []), *apis, *more]
     sketch = _sketch(apis, lessons, evidence.examples, how)
     return Recommendation(
         guidance=_guidance(intent, apis, lessons, how),
@@ -95,6 +103,32 @@ def focus(sources: Sequence[Source], limit: int) -> list[Source]:
     floor = strength[ranked[0]] * RELATIVE_FLOOR
     chosen = [sym for sym in ranked if strength[sym] >= floor][:limit]
     return [min(groups[sym], key=_representative) for sym in chosen]
+
+
+def see_also(docs: Sequence[Source], cited: Sequence[Source], total: int) -> list[Source]:
+    """The best-ranked sections and APIs not cited yet, one per symbol, until ``total``
+    distinct sources are cited; none below SEE_ALSO_FLOOR of the best."""
+    seen = {s.hit.symbol or s.id for s in cited}
+    best = max((s.score for s in docs), default=0.0)
+    out: list[Source] = []
+    for source in docs:
+        if len(seen) >= total:
+            break
+        hit = source.hit
+        key = hit.symbol or source.id
+        wanted = hit.kind in _API_KINDS or howto.is_section(hit)
+        if key in seen or not wanted or _is_module(hit) or source.score < best * SEE_ALSO_FLOOR:
+            continue
+        seen.add(key)
+        out.append(source)
+    return out
+
+
+def _see_also_step(sources: Sequence[Source]) -> Claim:
+    names = [
+        f"“{s.hit.title}”" if howto.is_section(s.hit) else f"`{s.hit.symbol}`" for s in sources
+    ]
+    return Claim(text=f"See also: {', '.join(names)}.", sources=[s.id for s in sources])
 
 
 def citation(source: Source, intent: Intent) -> Citation:
