@@ -50,6 +50,8 @@ def test_a_matching_guide_section_leads_with_its_code_then_its_apis(spark: Spark
     # then the references of the APIs its code uses, in the order the code calls them
     assert cited[1:3] == ["pandas.DataFrame.groupby", "pandas.core.groupby.SeriesGroupBy.transform"]
     assert len(rec.apis) <= 4  # fewer, better citations
+    # only the leading section shows how; any other is related reading
+    assert [c.reason for c in rec.citations].count("shows how, with code") == 1
     text = render(rec)
     for footer in ("matched the", "intent", "queries"):
         assert footer not in text

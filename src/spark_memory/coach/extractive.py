@@ -42,6 +42,7 @@ RELATIVE_FLOOR = 0.25
 # as a page of search results, none far below the best.
 MAX_SOURCES = 10
 SEE_ALSO_FLOOR = 0.1
+SEE_ALSO = "see-also"
 
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9]*(?:_[a-z0-9]+)+")  # snake_case: as_index
@@ -120,6 +121,7 @@ def see_also(docs: Sequence[Source], cited: Sequence[Source], total: int) -> lis
         if key in seen or not wanted or _is_module(hit) or source.score < best * SEE_ALSO_FLOOR:
             continue
         seen.add(key)
+        source.found_by.append(SEE_ALSO)
         out.append(source)
     return out
 
@@ -155,7 +157,10 @@ def reason(source: Source, intent: Intent) -> str:
         same = bool(intent.error_signature) and error == intent.error_signature
         return "lesson learnt from the same error" if same else "lesson learnt on this task"
     if howto.is_section(hit):
-        return "shows how, with code"
+        # only the section that leads shows how; a see-also one is related reading
+        return (
+            "a guide section on the task" if SEE_ALSO in source.found_by else "shows how, with code"
+        )
     parts = []
     if source.mention:
         parts.append(f"`{source.mention.name}` is named in your {source.mention.where}")
