@@ -102,7 +102,7 @@ class Intent(_Model):
 class PlannedQuery(_Model):
     """One focused query of the search plan (step 2) and what it found."""
 
-    purpose: str  # task | question | api | error
+    purpose: str  # task | question | api | error | whole
     text: str  # what the full-text channel searches
     embed: str = ""  # what the vector channel embeds (a shorter cut of the same text)
     hits: int = 0

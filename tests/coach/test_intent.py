@@ -126,3 +126,17 @@ def test_plan_reads_the_ask_from_code_comments() -> None:
     plan = plan_queries(req, analyse(req))
     assert plan[0].purpose == "task"
     assert "draw x as a red dashed line" in plan[0].text
+
+
+def test_plan_also_asks_with_the_whole_request_set_up_code_included() -> None:
+    task = (
+        "import pandas as pd\ndf = pd.DataFrame({'a': [1, 1, 2], 'b': [3, 4, 5]})\n"
+        "For each row I want the sum of b over the rows with the same a."
+    )
+    req = request(task)
+    plan = plan_queries(req, analyse(req))
+    whole = plan[-1]
+    assert whole.purpose == "whole"
+    assert "pd.DataFrame({'a':" in whole.embed
+    assert "DataFrame" not in plan[0].embed  # the task query keeps to the prose
+    assert len(plan) <= MAX_QUERIES

@@ -16,8 +16,9 @@ from typing import Protocol
 from spark_memory.coach.models import ApiMention, Intent, PlannedQuery
 from spark_memory.models import DocType, Insight, Principal, SearchFilters, SearchHit
 
-# Weight of each query purpose in the fusion; an error signature is the sharpest cue.
-QUERY_WEIGHTS = {"task": 1.0, "question": 0.8, "api": 1.0, "error": 1.5}
+# Weight of each query purpose in the fusion; an error signature is the sharpest cue,
+# the whole request the bluntest (its set-up code also names plumbing).
+QUERY_WEIGHTS = {"task": 1.0, "question": 0.8, "api": 1.0, "error": 1.5, "whole": 0.5}
 # A symbol named in prose or in an error is what the caller asks about; one merely
 # used in the caller's code is mostly set-up.
 MENTION_WEIGHTS = {"error": 2.5, "prose": 2.0, "code": 0.4}
