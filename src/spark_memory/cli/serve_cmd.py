@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from pathlib import Path
 from types import FrameType
 
@@ -66,10 +67,12 @@ def serve(
         )
         build = KbBuild(spark, DEFAULT_LIBRARIES).start()
     # The embedder loads lazily; the first agent should not wait for it (nor for the
-    # int8 query graph's one-off build, ~2 s).
+    # int8 query graph's one-off build), and /healthz should not wait at all: on a first
+    # start, beside the build, loading before listening held the first answer back ~8 s.
+    # It loads on a thread; a search that comes sooner waits on the embedder's own lock.
     load = getattr(spark.embedder, "load", None)
     if callable(load):
-        load()
+        threading.Thread(target=load, name="spark-embedder-load", daemon=True).start()
     interval = settings.curation_interval if curate_every is None else curate_every
     app = create_app(spark, ServeOptions(mcp=not no_mcp, curation_interval=interval))
     host, port = host or settings.host, settings.port if port is None else port
