@@ -86,10 +86,26 @@ def test_the_prompt_hook_answers_through_a_running_server(server: Server) -> Non
     assert "pandas.Series.value_counts" in done.stdout
 
 
-def transcript(tmp_path: Path, *lines: str) -> str:
+def transcript(tmp_path: Path, *lines: object) -> str:
     path = tmp_path / "transcript.jsonl"
     path.write_text("\n".join(json.dumps({"message": line}) for line in lines))
     return str(path)
+
+
+def call(name: str, **arguments: str) -> dict[str, object]:
+    """A tool call as Claude Code writes it in its transcript."""
+    return {"content": [{"type": "tool_use", "id": "toolu_1", "name": name, "input": arguments}]}
+
+
+# What Claude Code also writes into a transcript: the tools it offers, with descriptions
+# that name record_trace and `spark run -- ...` without anyone calling them.
+TOOL_LISTING = {
+    "type": "prompt_snapshot",
+    "tools": [
+        {"name": "mcp__spark__record_trace", "description": "run `spark run -- <tests>`"},
+        {"name": "mcp__spark__share_feedback", "description": "after tests ran"},
+    ],
+}
 
 
 def test_stop_reminds_once_when_advice_is_unrecorded(tmp_path: Path) -> None:
@@ -106,12 +122,21 @@ def test_stop_reminds_once_when_advice_is_unrecorded(tmp_path: Path) -> None:
     "lines",
     [
         ("hi", "no advice here"),
-        (f"{HEADER} advice", 'tool_use "mcp__spark__record_trace" outcome passed'),
-        (f"{HEADER} advice", "ran: spark run -- pytest -x"),
+        (f"{HEADER} advice", call("mcp__spark__record_trace", outcome="passed")),
+        (f"{HEADER} advice", call("Bash", command="spark run -- pytest -x")),
+        (call("mcp__spark__recommend", task="t"), call("mcp__spark__share_feedback")),
     ],
 )
 def test_stop_is_silent_without_advice_or_once_recorded(tmp_path: Path, lines: tuple[str]) -> None:
     assert hook(tmp_path, "stop", {"transcript_path": transcript(tmp_path, *lines)}) == ""
+
+
+def test_stop_reminds_when_only_the_tool_listing_names_the_recording_tools(
+    tmp_path: Path,
+) -> None:
+    for advice in (f"{HEADER}\n...advice...", call("mcp__spark__recommend", task="t")):
+        path = transcript(tmp_path, advice, TOOL_LISTING, "done")
+        assert json.loads(hook(tmp_path, "stop", {"transcript_path": path}))["decision"] == "block"
 
 
 def test_stop_is_silent_without_a_readable_transcript(tmp_path: Path) -> None:

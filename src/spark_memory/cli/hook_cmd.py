@@ -36,9 +36,15 @@ HEADER = "Spark advice for this prompt (shared memory; read a source in full wit
 STDIN_LIMIT = 1 << 20
 SERVER_TIMEOUT = 10.0  # seconds; the agent waits for the hook, so a hung server must not hang it
 TRANSCRIPT_TAIL = 2 << 20
-# What a transcript holds once advice was given, and once an outcome was recorded.
-ADVICE_MARKS = (HEADER, "mcp__spark__recommend", '"mcp__spark"')
+# Advice given: the prompt hook's header, or a call of a Spark tool. An outcome recorded:
+# a call of these tools or a command through `spark run`. Only calls count: transcripts
+# also hold the tool listing and system prompt, which name all of them.
+ADVICE_MARKS = ("mcp__spark",)
 RECORD_MARKS = ("record_trace", "share_feedback", " run -- ")
+# How Claude Code (tool_use) and Codex (function_call and kin) write a call.
+CALL_TYPES = frozenset(
+    {"tool_use", "function_call", "custom_tool_call", "local_shell_call", "mcp_tool_call"}
+)
 
 
 @click.group("hook")
@@ -134,9 +140,34 @@ def _advice_unrecorded(transcript: object) -> bool:
     with path.open("rb") as handle:
         handle.seek(max(0, path.stat().st_size - TRANSCRIPT_TAIL))
         text = handle.read().decode("utf-8", "replace")
-    advised = max(text.rfind(mark) for mark in ADVICE_MARKS)
-    recorded = max(text.rfind(mark) for mark in RECORD_MARKS)
+    advised = recorded = -1
+    for number, line in enumerate(text.splitlines()):
+        if HEADER in line:
+            advised = number
+        for call in _calls(_json_or_none(line)):
+            if any(mark in call for mark in RECORD_MARKS):
+                recorded = number
+            elif any(mark in call for mark in ADVICE_MARKS):
+                advised = number
     return advised >= 0 and advised > recorded
+
+
+def _json_or_none(line: str) -> object:
+    try:
+        return json.loads(line)
+    except ValueError:  # the tail's cut first line, or a line that is not JSON
+        return None
+
+
+def _calls(node: object) -> list[str]:
+    """Each tool call inside a transcript entry, as its JSON text."""
+    if isinstance(node, list):
+        return [call for item in node for call in _calls(item)]
+    if not isinstance(node, dict):
+        return []
+    if node.get("type") in CALL_TYPES:
+        return [json.dumps(node)]
+    return [call for value in node.values() for call in _calls(value)]
 
 
 def _reminder() -> str:
