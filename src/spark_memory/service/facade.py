@@ -86,7 +86,20 @@ class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, ServiceBase):
         request = SearchRequest(query, principal, filters, k, tuple(doc_types))
         self.searcher.validate(request)
         self.check_space()
+        if self._nothing_in_yet():
+            return []
         return self.searcher.search(request)
+
+    def _nothing_in_yet(self) -> bool:
+        """A first build has written nothing yet: no query needs embedding.
+
+        On a first start the embedder's first load (its graph built from the weights)
+        takes seconds; a search then would wait for it only to find nothing.
+        """
+        build = read_status(self.settings.home)
+        if build is None or not build.building:
+            return False
+        return not self.store.library_stats() and not self.store.record_counts(None)["insights"]
 
     # --- maintenance ---------------------------------------------------------------------
     def stats(self) -> StoreStats:
