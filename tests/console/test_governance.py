@@ -41,8 +41,9 @@ def test_an_admin_quarantines_and_approves_with_the_reason_audited(spark: Spark)
     # the agent API no longer shows it to others; the admin's review still does
     with pytest.raises(NotFound):
         spark.get_memory(target, principal=Principal(org_id="acme", agent_id="acme/x"))
-    held, _ = console_reads.review_queue(spark, principal=ADMIN)
-    assert [i.id for i in held] == [target]
+    queue = console_reads.review_queue(spark, principal=ADMIN)
+    assert [i.id for i in queue.held] == [target]
+    assert not queue.more
     governance.set_status(spark, target, "approve", reason="fine", principal=ADMIN)
     assert spark.get_memory(target, principal=ADMIN).status is InsightStatus.ACTIVE
     actions = [(e.action, e.agent_id) for e in spark.audit_log(principal=ADMIN)]

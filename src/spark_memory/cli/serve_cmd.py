@@ -84,6 +84,11 @@ def serve(
     url = _url(host, int(sock.getsockname()[1]))
     click.echo(f"Spark serving on {url} (MCP at /mcp, docs at /docs)", err=True)
     click.echo("Agents need a key: spark keys create --org ORG --agent NAME", err=True)
+    click.echo(
+        f"Web console at {url}/ui; sign in as the operator with a key from"
+        " `spark keys create --operator`",
+        err=True,
+    )
     # uvicorn re-raises SIGTERM after its graceful shutdown; as an exception it lets
     # server.json be removed on the way out.
     signal.signal(signal.SIGTERM, _exit_quietly)

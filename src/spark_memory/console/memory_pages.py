@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 from urllib.parse import quote_plus
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from spark_memory.console.charts import Series, line_chart
@@ -150,10 +150,10 @@ def _actions(router: APIRouter, console: Console) -> None:
 
 def _review(router: APIRouter, console: Console) -> None:
     @router.get("/review")
-    def review(request: Request) -> Response:
+    def review(request: Request, p: Annotated[int, Query(ge=1, le=100)] = 1) -> Response:
         principal = console.principal(request)
-        held, flagged = console_reads.review_queue(console.spark, principal=principal)
-        return page(console.views, request, "review.html", principal, held=held, flagged=flagged)
+        queue = console_reads.review_queue(console.spark, principal=principal, page=p)
+        return page(console.views, request, "review.html", principal, queue=queue)
 
 
 def _actions_for(status: InsightStatus, own: bool) -> list[str]:

@@ -51,9 +51,12 @@ def _org(router: APIRouter, console: Console) -> None:
         csrf: Annotated[str, Form()] = "",
         agent: Annotated[str, Form(max_length=63)] = "",
         role: Annotated[str, Form()] = "writer",
+        org: Annotated[str, Form(max_length=63)] = "",
     ) -> Response:
         principal = console.acting(request, csrf)
-        key = console.spark.create_key(principal.org_id, agent.strip(), role, principal=principal)
+        # Only the operator names another org; the service refuses it to anyone else.
+        org = org.strip() or principal.org_id
+        key = console.spark.create_key(org, agent.strip(), role, principal=principal)
         return page(console.views, request, "key_created.html", principal, key=key)
 
     @router.get("/org/keys/{key_id}/revoke")

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from spark_memory import __version__
 from spark_memory.console.session import COOKIE, csrf_token
-from spark_memory.models import Principal, Role
+from spark_memory.models import LOCAL_PRINCIPAL, Principal, Role
 
 # Nothing but the console's own files: no script at all, styles from /ui/static only.
 HEADERS = {
@@ -63,6 +63,7 @@ def page(
         "me": principal,
         "can_act": principal is not None and principal.role is not Role.READER,
         "is_admin": principal is not None and principal.role is Role.ADMIN,
+        "operator": principal == LOCAL_PRINCIPAL,  # signed in with `keys create --operator`
         "csrf": csrf_token(key) if key and principal is not None else "",
         "nav": NAV,
         "version": __version__,

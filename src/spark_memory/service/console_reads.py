@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
 _SCAN = 1_000  # insights read at most to filter by trust or age (newest first)
 _FLAG_SCAN = 300  # the newest active lessons checked for flags (redactions, low trust)
-_QUEUE = 200  # quarantined lessons listed for review, newest first
+_FLAGGED = 50  # flagged lessons listed at most
+QUEUE_PAGE = 50  # quarantined lessons per page of the review queue, newest first
 _TRACES = 2_000  # an org's latest traces searched for the ones served an insight
 _AUDIT = 5_000  # audit entries counted for usage per agent
 LOW_TRUST = 0.2  # a lower credible bound below this flags an active lesson for review
@@ -85,6 +86,14 @@ class Flagged:
 
 
 @dataclass(frozen=True)
+class ReviewQueue:
+    held: list[Insight]  # one page of the quarantined lessons, newest first
+    flagged: list[Flagged]
+    page: int
+    more: bool  # older quarantined lessons are on the next page
+
+
+@dataclass(frozen=True)
 class AgentUsage:
     agent: Agent
     keys: list[ApiKey]
@@ -106,14 +115,16 @@ def memories(spark: Spark, flt: MemoryFilter, *, principal: Principal) -> list[I
     )
     since = None if flt.max_age_days is None else utcnow() - timedelta(days=flt.max_age_days)
     # Trust and age are not in the store's filters: read the newest few, and more only
-    # when those held too few matches (reading 1,000 insights costs ten times 100).
-    for limit in (flt.limit * 2, _SCAN):
+    # when those held too few matches, as many as their match rate says are needed
+    # (reading 1,000 insights costs ten times 100).
+    limit = flt.limit * 2
+    while True:
         found = spark.store.list_insights(principal, filters, limit=limit)
         out = _matching(found, flt, since, principal)
         older = since is not None and bool(found) and found[-1].updated < since
-        if len(out) >= flt.limit or len(found) < limit or older:
-            break
-    return out[: flt.limit]
+        if len(out) >= flt.limit or len(found) < limit or older or limit >= _SCAN:
+            return out[: flt.limit]
+        limit = min(_SCAN, max(limit * 2, limit * flt.limit * 3 // (2 * max(len(out), 1))))
 
 
 def _matching(
@@ -190,13 +201,16 @@ def trust_history(spark: Spark, insight: Insight, votes: list[Feedback]) -> list
     return points
 
 
-def review_queue(spark: Spark, *, principal: Principal) -> tuple[list[Insight], list[Flagged]]:
-    """The org's quarantined lessons, and the newest active ones flagged (redacted secrets,
-    low trust)."""
+def review_queue(spark: Spark, *, principal: Principal, page: int = 1) -> ReviewQueue:
+    """A page of the org's quarantined lessons, and the newest active ones flagged
+    (redacted secrets, low trust)."""
+    # The store lists newest first with no offset: page n reads n pages and one more row.
+    wanted = QUEUE_PAGE * page + 1
     held = spark.store.list_insights(
-        principal, SearchFilters(statuses=[InsightStatus.QUARANTINED]), limit=_QUEUE
+        principal, SearchFilters(statuses=[InsightStatus.QUARANTINED]), limit=wanted
     )
     quarantined = [i for i in held if _reviewable(i, principal)]
+    start = QUEUE_PAGE * (page - 1)
     active = spark.store.list_insights(
         principal, SearchFilters(statuses=[InsightStatus.ACTIVE]), limit=_FLAG_SCAN
     )
@@ -207,7 +221,12 @@ def review_queue(spark: Spark, *, principal: Principal) -> tuple[list[Insight], 
         reasons = _flags(insight)
         if reasons:
             flagged.append(Flagged(insight, reasons))
-    return quarantined, flagged
+    return ReviewQueue(
+        held=quarantined[start : start + QUEUE_PAGE],
+        flagged=flagged[:_FLAGGED],
+        page=page,
+        more=len(held) == wanted,
+    )
 
 
 def org_members(spark: Spark, *, principal: Principal) -> list[AgentUsage]:

@@ -63,6 +63,20 @@ class Tenancy(ServiceBase):
             raise InvalidInput(f"the org name {org!r} is reserved for the embedded local user")
         agent_id = agent_id_of(org, agent)
         self._ensure_agent(org, agent_id, agent)
+        return self._issue(org, agent_id, role)
+
+    def create_operator_key(self, *, principal: Principal) -> NewKey:
+        """A key that acts as the local operator (org ``local``), e.g. to sign in to the
+        web console of a local install; only the operator itself, on the store's machine,
+        may make one. It holds the operator's powers over HTTP too: keep it like a root
+        password, and revoke it (`spark keys revoke`) when done."""
+        if principal != LOCAL_PRINCIPAL:
+            raise Forbidden("only the operator, on the server's machine, makes an operator key")
+        org, agent_id = LOCAL_PRINCIPAL.org_id, LOCAL_PRINCIPAL.agent_id
+        self._ensure_agent(org, agent_id, agent_id)
+        return self._issue(org, agent_id, Role.ADMIN)
+
+    def _issue(self, org: str, agent_id: str, role: Role) -> NewKey:
         secret = KEY_PREFIX + secrets.token_urlsafe(_SECRET_BYTES)
         key_id = f"key_{org}.{secrets.token_hex(6)}"
         self.store.put_api_key(
