@@ -7,12 +7,17 @@ the rule, its help text and the offending elements.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from spark_memory.config import Settings
+from spark_memory.models import LOCAL_PRINCIPAL
+from spark_memory.service import Spark
+from spark_memory.service.kb_progress import recorded
 from tests.console.conftest import AXE, Seeded, missing
-from tests.console.test_browser import sign_in
+from tests.console.test_browser import run_cli, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -80,3 +85,24 @@ def test_the_check_catches_what_it_should(page: Any) -> None:
     assert "image-alt" in found
     assert "label" in found
     assert "color-contrast" in found
+
+
+def test_the_operators_pages_pass_axe(page: Any, seeded: Seeded) -> None:
+    if not AXE.exists():
+        missing(f"axe-core is not in {AXE.parent}")
+    code, out = run_cli(seeded, "keys", "create", "--operator", "--json")
+    assert code == 0, out
+    page.goto(f"{seeded.ui}/signin")
+    page.get_by_label("API key").fill(json.loads(out)["secret"])
+    page.get_by_role("button", name="Sign in").click()
+    settings = Settings.load(environ={"SPARK_EMBEDDER": "hash"}, home=seeded.server.home)
+    with Spark.open(settings) as spark:  # a job for the jobs table
+        spark.enqueue_curation(principal=LOCAL_PRINCIPAL)
+    problems = {}
+    with recorded(seeded.server.home, "torch", lambda done, total: None) as update:
+        update(1200, 4800)  # the knowledge base page with an ingest's progress bar
+        for path in ("/kb", "/kb/remove?library=pandas&version=2.2.0", "/org", "/review"):
+            page.goto(f"{seeded.ui}{path}")
+            problems[path] = violations(page)
+    assert page.get_by_role("heading", name="Background jobs").count() == 0  # on /review
+    assert {p: v for p, v in problems.items() if v} == {}

@@ -7,14 +7,19 @@ SPARK_CONSOLE_SCREENSHOTS=docs/console to write them there (else into a temp dir
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from spark_memory.cli.main import cli
+from spark_memory.service.kb_progress import recorded
 from tests.console.conftest import Seeded
+from tests.console.test_kb import GUIDE
 
 pytestmark = pytest.mark.slow
 
@@ -204,3 +209,38 @@ def test_the_other_pages_render(page: Any, seeded: Seeded, shots: Path) -> None:
 def _api_status(seeded: Seeded, key: str) -> int:
     url = f"{seeded.server.url}/v1/kb/libraries"
     return httpx.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code
+
+
+def test_the_operator_watches_an_ingest_and_removes_a_library(
+    page: Any, seeded: Seeded, shots: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "tinylib-docs"
+    folder.mkdir()
+    (folder / "guide.md").write_text(GUIDE, "utf-8")
+    assert run_cli(seeded, "kb", "ingest", "--guides", str(folder), "--library", "tinylib",
+                   "--doc-version", "1.0")[0] == 0  # fmt: skip
+    code, out = run_cli(seeded, "keys", "create", "--operator", "--json")
+    assert code == 0, out
+    page.goto(f"{seeded.ui}/signin")
+    page.get_by_label("API key").fill(json.loads(out)["secret"])
+    page.get_by_role("button", name="Sign in").click()
+    assert "local · admin" in page.locator("header").inner_text()
+    with recorded(seeded.server.home, "torch", lambda done, total: None) as update:
+        update(1200, 4800)  # as `spark kb ingest torch` reports it
+        page.get_by_role("link", name="Knowledge base").click()
+        assert "torch: running, 1200 of 4800 snippets embedded" in main_text(page)
+        bar = page.get_by_role("progressbar", name="torch: snippets embedded")
+        assert bar.get_attribute("value") == "1200"
+        shoot(page, shots, "kb")
+    page.get_by_role("link", name="Remove tinylib 1.0").click()
+    shoot(page, shots, "kb_remove")
+    page.get_by_label("Reason").fill("superseded by the 2.0 guide")
+    page.get_by_role("button", name="Remove").click()
+    assert "snippets of tinylib 1.0" in page.get_by_role("status").inner_text()
+    assert "tinylib" not in page.get_by_role("table").first.inner_text()
+
+
+def run_cli(seeded: Seeded, *args: str) -> tuple[int, str]:
+    env = {"SPARK_HOME": str(seeded.server.home), "SPARK_EMBEDDER": "hash"}
+    result = CliRunner(env=env).invoke(cli, list(args))
+    return result.exit_code, result.output

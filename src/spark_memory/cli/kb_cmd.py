@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
 from spark_memory.cli.progress import progress_bar
+from spark_memory.service.base import Progress
+from spark_memory.service.kb_progress import recorded
 from spark_memory.service.knowledge import DEFAULT_LIBRARIES, KbIngestResult
 
 
@@ -61,7 +65,7 @@ def ingest_cmd(
     elif guides is not None:
         if libraries:
             raise click.UsageError("name the library of a --guides source with --library")
-        with progress_bar(f"ingesting {guides}", quiet=as_json) as update:
+        with _progress(obj, f"ingesting {guides}", guides, as_json) as update:
             results = [
                 spark.kb_ingest_guides(
                     guides,
@@ -77,7 +81,7 @@ def ingest_cmd(
             spark.kb_missing_libraries(libraries, python)
         if not as_json:
             click.echo(f"harvesting {' '.join(names)} ...", err=True)
-        with progress_bar("embedding", quiet=as_json) as update:
+        with _progress(obj, "embedding", " ".join(names), as_json) as update:
             results = [spark.kb_ingest_libraries(names, python=python, progress=update)]
     if as_json:
         emit_json(results[0].as_dict() if len(results) == 1 else [r.as_dict() for r in results])
@@ -99,9 +103,19 @@ def _ingest_known(
         )
     results = []
     for spec in sources:
-        with progress_bar(f"ingesting {spec}", quiet=as_json) as update:
+        with _progress(obj, f"ingesting {spec}", spec, as_json) as update:
             results.append(spark.kb_ingest_guides(spec, progress=update))
     return results
+
+
+@contextmanager
+def _progress(obj: CliContext, label: str, what: str, quiet: bool) -> Iterator[Progress]:
+    """The progress bar, its counts also written for the web console to show."""
+    with (
+        progress_bar(label, quiet=quiet) as bar,
+        recorded(obj.local.settings.home, what, bar) as update,
+    ):
+        yield update
 
 
 def _report(result: KbIngestResult, as_json: bool) -> None:

@@ -1,4 +1,4 @@
-"""Org (agents, keys, usage), Knowledge base, Epochs and the Dashboard."""
+"""Org (agents, keys, usage), Knowledge base (progress, remove), Epochs and the Dashboard."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from spark_memory.console.context import Console
 from spark_memory.console.latency import latencies
 from spark_memory.console.render import page
 from spark_memory.errors import NotFound
-from spark_memory.models import Role
-from spark_memory.service import console_reads
+from spark_memory.models import LOCAL_PRINCIPAL, Role
+from spark_memory.service import console_reads, governance
+from spark_memory.service.kb_progress import read_ingest
 
 _DAYS = 14
+_JOBS = 10  # the latest background jobs the operator sees on the knowledge base page
 
 
 def routes(router: APIRouter, console: Console) -> None:
@@ -79,15 +81,62 @@ def _kb(router: APIRouter, console: Console) -> None:
     @router.get("/kb")
     def kb(request: Request) -> Response:
         principal = console.principal(request)
-        stats = console.spark.kb_libraries()
+        found = console.spark.stats()
+        stats = found.libraries
         per_library: dict[str, int] = {}
         for s in stats:
             per_library[s.library] = per_library.get(s.library, 0) + s.snippets
         kinds = sorted({k for s in stats for k in s.by_kind})
         chart = bar_chart("Snippets per library", sorted(per_library.items()))
+        operator = principal == LOCAL_PRINCIPAL
         return page(
-            console.views, request, "kb.html", principal, stats=stats, kinds=kinds, chart=chart
+            console.views,
+            request,
+            "kb.html",
+            principal,
+            stats=stats,
+            kinds=kinds,
+            chart=chart,
+            build=found.kb_build,
+            ingest=read_ingest(console.spark.settings.home),
+            jobs=console.spark.jobs(limit=_JOBS) if operator else [],
         )
+
+    @router.get("/kb/remove")
+    def confirm_remove(request: Request, library: str, version: str = "") -> Response:
+        principal = console.principal(request)
+        held = [
+            s
+            for s in console.spark.kb_libraries()
+            if s.library == library and version in ("", s.version)
+        ]
+        if not held:
+            raise NotFound(f"the knowledge base holds no {library} {version}".strip())
+        count = sum(s.snippets for s in held)
+        return page(
+            console.views,
+            request,
+            "kb_remove.html",
+            principal,
+            library=library,
+            version=version,
+            count=count,
+        )
+
+    @router.post("/kb/remove")
+    def remove(
+        request: Request,
+        csrf: Annotated[str, Form()] = "",
+        library: Annotated[str, Form(max_length=100)] = "",
+        version: Annotated[str, Form(max_length=100)] = "",
+        reason: Annotated[str, Form(max_length=500)] = "",
+    ) -> Response:
+        principal = console.acting(request, csrf)
+        result = governance.remove_library(
+            console.spark, library, version or None, reason=reason, principal=principal
+        )
+        done = quote_plus(f"Removed {result.deleted} snippets of {library} {version}".strip())
+        return RedirectResponse(f"{console.ui(request)}/kb?done={done}", status_code=303)
 
 
 def _epochs(router: APIRouter, console: Console) -> None:

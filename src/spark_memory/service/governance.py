@@ -1,9 +1,12 @@
-"""An org admin governs its org's lessons: approve, quarantine, reject, erase.
+"""An org admin governs its org's lessons: approve, quarantine, reject, erase; the
+operator also the shared knowledge base: remove a library.
 
 The web console's actions beyond the agent verbs. Each needs an admin key of the org
 that owns the insight (public insights change only through curation, or by the local
 operator), takes a reason, and is written to the audit log with the status before.
 Another org's insight, or one the caller may not see, is reported as not found.
+Removing documentation changes what every org is served, so only the operator may, as
+only the operator may re-embed the store.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from spark_memory.learning.admission import insight_text
 from spark_memory.learning.undo import Undo, delete_insights, detail, settle_publics
 from spark_memory.models import LOCAL_PRINCIPAL, Insight, InsightStatus, Principal, Scope, utcnow
 from spark_memory.service.console_reads import is_admin, visible_insight
-from spark_memory.store.protocol import AuditEntry
+from spark_memory.store.protocol import AuditEntry, WriteResult
 
 if TYPE_CHECKING:
     from spark_memory.service.facade import Spark
@@ -62,6 +65,22 @@ def erase_insight(spark: Spark, insight_id: str, *, reason: str = "", principal:
     settle_publics(undo, delete_insights(spark.store, [insight.id]))
     info = detail(title=insight.title, status=insight.status.value, reason=reason.strip())
     _audit(spark, principal, "insight.erase", insight.id, info)
+
+
+def remove_library(
+    spark: Spark, library: str, version: str | None, *, reason: str = "", principal: Principal
+) -> WriteResult:
+    """Remove a library (or one version of it) from the knowledge base; audited."""
+    if principal != LOCAL_PRINCIPAL:
+        raise Forbidden(
+            "the knowledge base is shared by every org: only the operator removes from it"
+            " (a key from `spark keys create --operator`)"
+        )
+    result = spark.kb_remove(library, version)
+    target = library if version is None else f"{library}=={version}"
+    info = detail(deleted=result.deleted, reason=reason.strip())
+    _audit(spark, principal, "kb.remove", target, info)
+    return result
 
 
 def _governed(spark: Spark, insight_id: str, principal: Principal) -> Insight:
