@@ -4,13 +4,23 @@ what the audit log keeps, and what an admin's review may see."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from spark_memory.config import Settings
 from spark_memory.errors import Forbidden, InvalidInput, NotFound
-from spark_memory.models import LOCAL_PRINCIPAL, InsightStatus, Principal, Role, Scope
+from spark_memory.models import (
+    LOCAL_PRINCIPAL,
+    Insight,
+    InsightStatus,
+    Principal,
+    Role,
+    Scope,
+    Trust,
+    utcnow,
+)
 from spark_memory.service import Spark, console_reads, governance
 from spark_memory.service.console_reads import MemoryFilter
 
@@ -105,3 +115,46 @@ def test_org_members_list_keys_without_their_hashes(spark: Spark) -> None:
     assert sorted(m.agent.id for m in members) == ["acme/bot", "acme/lead"]
     assert all(k.key_hash == "" for m in members for k in m.keys)
     assert all(k.org_id == "acme" for m in members for k in m.keys)
+
+
+def _stored(n: int, status: InsightStatus, trust: Trust, hours_ago: int) -> Insight:
+    when = utcnow() - timedelta(hours=hours_ago)
+    return Insight(
+        id=f"ins_many{n:05d}",
+        org_id="acme",
+        agent_id="acme/bot",
+        scope=Scope.ORG,
+        status=status,
+        title=f"lesson {n}",
+        content=f"content of lesson {n}",
+        trust=trust,
+        created=when,
+        updated=when,
+    )
+
+
+def test_the_review_queue_pages_through_the_quarantine(spark: Spark) -> None:
+    count = console_reads.QUEUE_PAGE + 3
+    for n in range(count):
+        spark.store.put_insight(_stored(n, InsightStatus.QUARANTINED, Trust(), n), None, None)
+    first = console_reads.review_queue(spark, principal=ADMIN)
+    assert len(first.held) == console_reads.QUEUE_PAGE
+    assert first.more
+    assert first.held[0].id == "ins_many00000"  # newest first
+    second = console_reads.review_queue(spark, principal=ADMIN, page=2)
+    assert [i.id for i in second.held] == [f"ins_many{n:05d}" for n in range(count - 3, count)]
+    assert not second.more
+
+
+def test_a_trust_filter_reads_past_the_newest_insights(spark: Spark) -> None:
+    # 400 new lessons of low trust, then 60 older trusted ones: the filter must reach them.
+    for n in range(400):
+        low = _stored(n, InsightStatus.ACTIVE, Trust(alpha=1, beta=9), n)
+        spark.store.put_insight(low, None, None)
+    for n in range(400, 460):
+        high = _stored(n, InsightStatus.ACTIVE, Trust(alpha=40, beta=1), n)
+        spark.store.put_insight(high, None, None)
+    found = console_reads.memories(spark, MemoryFilter(min_trust=0.5), principal=ADMIN)
+    assert len(found) == MemoryFilter().limit
+    assert all(i.trust.lower_bound() >= 0.5 for i in found)
+    assert found[0].id == "ins_many00400"

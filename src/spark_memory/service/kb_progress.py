@@ -41,7 +41,7 @@ class IngestProgress:
     @property
     def rate(self) -> float:
         seconds = self.updated - self.started
-        return self.done / seconds if seconds > 0 else 0.0
+        return self.done / seconds if seconds >= 1 else 0.0  # no rate from the first second
 
 
 def read_ingest(home: Path) -> IngestProgress | None:
