@@ -1,10 +1,13 @@
 """Page loads of the web console over a large store, beside /healthz in the same run.
 
-    python benchmarks/bench_console.py [--snippets 50000] [--insights 5000] [--requests 40] [--out DIR]
+    python benchmarks/bench_console.py [--snippets 50000] [--insights 5000] [--requests 40]
+        [--kb-from SPARK_DB] [--store DIR] [--out DIR]
 
 A fresh store (hash embedder, so the figures measure the console, the service and the
-store, not a model): a synthetic knowledge base of ``--snippets`` snippets over seven
-libraries, ``--insights`` lessons of one org (org and public scope; a tenth quarantined;
+store, not a model): a knowledge base of ``--snippets`` snippets (synthetic, over seven
+libraries and a 46-word vocabulary; or, with ``--kb-from``, the first ones of a real
+knowledge base, read from that store's SQLite file without changing it),
+``--insights`` lessons of one org (org and public scope; a tenth quarantined;
 trust, feedback and traced sessions on some), a curation epoch. A real `spark serve`
 subprocess serves it; one signed-in browser-like client (cookie, no JavaScript) loads
 each page ``--requests`` times after two warm-up loads, and /healthz as often; an agent
@@ -20,6 +23,7 @@ import json
 import os
 import random
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -101,14 +105,20 @@ BUDGET_MS = 300.0
 QUERY = "merge frame on index column"
 
 
-def seed(home: Path, snippets: int, insights: int, rng: random.Random) -> tuple[str, str]:
+def seed(
+    home: Path, snippets: int, insights: int, rng: random.Random, kb_from: Path | None = None
+) -> tuple[str, str]:
     """The store; returns the admin key's secret and one lesson's id."""
     settings = Settings.load(environ={"SPARK_EMBEDDER": "hash"}, home=home)
     with Spark.open(settings) as spark:
-        for start in range(0, snippets, 1000):
-            batch = [_snippet(n, rng) for n in range(start, min(start + 1000, snippets))]
-            vectors = spark.embedder.embed([s.embed_text for s in batch])
-            spark.store.upsert_snippets(batch, vectors, spark.space)
+        if kb_from is None:
+            docs = [_snippet(n, rng) for n in range(snippets)]
+        else:
+            docs = _real_snippets(kb_from, snippets)
+        for start in range(0, len(docs), 1000):
+            chunk = docs[start : start + 1000]
+            vectors = spark.embedder.embed([s.embed_text for s in chunk])
+            spark.store.upsert_snippets(chunk, vectors, spark.space)
         admin = spark.create_key("acme", "lead", "admin", principal=LOCAL_PRINCIPAL)
         writers = [
             spark.create_key("acme", f"agent{n}", "writer", principal=LOCAL_PRINCIPAL)
@@ -140,6 +150,34 @@ def seed(home: Path, snippets: int, insights: int, rng: random.Random) -> tuple[
         for (n, _), ids in served.items():
             spark.share_feedback(ids[0], relevant=True, correct=True, principal=agents[n])
         return admin.secret, active[0].id
+
+
+def _real_snippets(db: Path, n: int) -> list[Snippet]:
+    """The first ``n`` snippets of a real knowledge base, read-only."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute(
+            "SELECT id, library, version, symbol, kind, title, text, embed_text, source,"
+            " content_hash, apis FROM snippets ORDER BY row LIMIT ?",
+            (n,),
+        ).fetchall()
+    keys = [
+        "id",
+        "library",
+        "version",
+        "symbol",
+        "kind",
+        "title",
+        "text",
+        "embed_text",
+        "source",
+        "content_hash",
+    ]
+    return [
+        Snippet.model_validate(
+            {**dict(zip(keys, row[:-1], strict=True)), "apis": json.loads(row[-1])}
+        )
+        for row in rows
+    ]
 
 
 def _snippet(n: int, rng: random.Random) -> Snippet:
@@ -230,7 +268,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 # What an agent pays for the same work over the REST API: the Ask page's floor.
-API_CALLS = {
+API_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "API: POST /v1/search": ("/v1/search", {"query": QUERY, "k": 8}),
     "API: POST /v1/recommend": ("/v1/recommend", {"task": QUERY}),
 }
@@ -262,7 +300,9 @@ def measure(home: Path, args: argparse.Namespace) -> dict[str, Any]:
     if seeded.exists():  # --store: a store this benchmark seeded before
         key, lesson = json.loads(seeded.read_text("utf-8"))
     else:
-        key, lesson = seed(home, args.snippets, args.insights, random.Random(args.seed))
+        key, lesson = seed(
+            home, args.snippets, args.insights, random.Random(args.seed), args.kb_from
+        )
         seeded.write_text(json.dumps([key, lesson]), "utf-8")
     seeded_s = time.perf_counter() - started
     load_before = os.getloadavg()[0]
@@ -288,6 +328,7 @@ def measure(home: Path, args: argparse.Namespace) -> dict[str, Any]:
     for row in rows:
         row["p50_vs_healthz"] = round(row["p50_ms"] / base, 1) if base else None
     return {
+        "kb": "synthetic" if args.kb_from is None else f"real, from {args.kb_from}",
         "snippets": args.snippets,
         "insights": args.insights,
         "requests": args.requests,
@@ -307,7 +348,8 @@ def _row(name: str, times: list[float]) -> dict[str, Any]:
 
 def markdown(report: dict[str, Any]) -> str:
     lines = [
-        f"{report['snippets']} snippets, {report['insights']} insights;"
+        f"{report['snippets']} snippets ({report.get('kb', 'synthetic')}),"
+        f" {report['insights']} insights;"
         f" {report['requests']} loads per page after two warm-up loads, one client;"
         f" 1-minute load average {report['load_average'][0]} before,"
         f" {report['load_average'][1]} after (2 cores)",
@@ -332,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--store", type=Path, default=None, help="keep the seeded store here and reuse it"
+    )
+    parser.add_argument(
+        "--kb-from",
+        type=Path,
+        default=None,
+        help="take the snippets from this real store's spark.db (read-only) instead",
     )
     args = parser.parse_args(argv)
     if args.store is not None:
