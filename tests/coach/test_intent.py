@@ -140,3 +140,16 @@ def test_plan_also_asks_with_the_whole_request_set_up_code_included() -> None:
     assert "pd.DataFrame({'a':" in whole.embed
     assert "DataFrame" not in plan[0].embed  # the task query keeps to the prose
     assert len(plan) <= MAX_QUERIES
+
+
+def test_the_object_a_task_works_on_is_no_api_query() -> None:
+    """Searched alone, "DataFrame" finds its plumbing (``DataFrame.columns``), which the
+    coach then led with for a task that needs ``groupby(...).transform``."""
+    req = request(
+        "I have a DataFrame with columns a and b; for each row I want the sum of b "
+        "over rows with the same a, as a new column. Should I use np.cumsum?"
+    )
+    api = next(q for q in plan_queries(req, analyse(req)) if q.purpose == "api")
+    assert api.text == "cumsum"
+    only_object = request("I have a DataFrame with columns a and b.")
+    assert "api" not in [q.purpose for q in plan_queries(only_object, analyse(only_object))]

@@ -99,3 +99,43 @@ def test_a_guide_section_names_the_apis_it_teaches() -> None:
         "pandas.DataFrame.groupby",
         "pandas.core.groupby.SeriesGroupBy.transform",
     )
+
+
+def test_internal_pages_stay_out_unless_a_guide_teaches_them_or_the_query_names_them(
+    spark: Spark,
+) -> None:
+    """Introspection documents implementation classes (``pandas.core.internals``) that
+    no guide uses; they must not crowd an agent's short answer. A private path that the
+    library's own guides teach (pandas documents GroupBy as ``pandas.core.groupby``)
+    stays, and a query that names the private path itself still finds it."""
+    summary = "Shift index by desired number of periods."
+    pages = [
+        api("pandas.core.internals.Block.shift", "(periods=1)", summary, version="2.2.0"),
+        api("pandas.core.groupby.DataFrameGroupBy.shift", "(periods=1)", summary, version="2.2.0"),
+        Snippet.build(
+            library="pandas",
+            version="2.2.0",
+            symbol="user_guide/groupby#shift",
+            kind=SnippetKind.GUIDE,
+            title="Group by > Shift within groups",
+            text="Group by > Shift within groups\n\nShift each group's values by periods.\n\n"
+            "```python\ndf.groupby('a').shift(1)\n```",
+            embed_text="Shift each group's values by desired number of periods.",
+            apis=["pandas.core.groupby.DataFrameGroupBy.shift"],
+        ),
+    ]
+    spark.store.upsert_snippets(
+        pages, spark.embedder.embed([p.embed_text for p in pages]), spark.space
+    )
+    spark.searcher.symbols.current()  # search never waits for this build; here it is done
+
+    def found(query: str) -> list[str]:
+        hits = spark.search(query, principal=LOCAL_PRINCIPAL, k=20, libraries=["pandas"])
+        return [h.symbol for h in hits]
+
+    shown = found("shift index by desired number of periods")
+    assert "pandas.core.groupby.DataFrameGroupBy.shift" in shown
+    assert "pandas.core.internals.Block.shift" not in shown
+    rec = spark.recommend("shift index by desired number of periods", principal=LOCAL_PRINCIPAL)
+    assert "pandas.core.internals.Block.shift" not in [c.symbol for c in rec.citations]
+    assert "pandas.core.internals.Block.shift" in found("pandas.core.internals.Block.shift")

@@ -14,6 +14,7 @@ import re
 from spark_memory.coach import apinames
 from spark_memory.coach.libraries import BY_ALIAS, BY_NAME, BY_WORD
 from spark_memory.coach.models import CoachRequest, Intent, PlannedQuery
+from spark_memory.coach.recall import OBJECT_CLASSES
 
 MAX_QUERIES = 5
 # Query sizes bound the cost: full-text search time grows with the terms OR-ed
@@ -83,7 +84,10 @@ def api_query(intent: Intent) -> str:
     """The names of the mentioned APIs (their last parts: the module path adds only
     terms that match whole libraries)."""
     names = [m.name for m in intent.api_names if m.where != "code" or "." in m.name]
-    return " ".join(dict.fromkeys(n.rsplit(".", 1)[-1] for n in names))
+    # "my DataFrame" names the object worked on; searched alone it finds its plumbing
+    # (``DataFrame.columns``, ``.values``), not what the task needs
+    tails = (n.rsplit(".", 1)[-1] for n in names)
+    return " ".join(dict.fromkeys(t for t in tails if t not in OBJECT_CLASSES))
 
 
 def task_prose(task: str) -> str:

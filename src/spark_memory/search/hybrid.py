@@ -13,6 +13,7 @@ a result can explain itself.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,10 +35,13 @@ from spark_memory.models import (
 from spark_memory.providers.embedder import Embedder, Vectors
 from spark_memory.search.fusion import FLOORS, pooled, rrf
 from spark_memory.search.rank import collapse, weigh_trust
+from spark_memory.search.symbol_index import SymbolIndex
+from spark_memory.search.symbols import is_private
 from spark_memory.store.protocol import Store
 
 # Candidates asked of each channel: enough depth for fusion to matter, cheap to fetch.
 _DEPTH = 50
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 
 
 @dataclass(frozen=True)
@@ -50,10 +54,19 @@ class SearchRequest:
 
 
 class HybridSearch:
-    def __init__(self, store: Store, embedder: Embedder, weights: SearchWeights) -> None:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        weights: SearchWeights,
+        symbols: SymbolIndex | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.weights = weights
+        # internal pages (``symbol_index``) stay out once the index is built; a search
+        # never waits for that build
+        self.symbols = symbols or SymbolIndex(store)
 
     def search(self, request: SearchRequest) -> list[SearchHit]:
         self.validate(request)
@@ -101,10 +114,20 @@ class HybridSearch:
             self.store.vector_search(vector, doc_type, request.filters, request.principal, depth)
             for doc_type in request.doc_types
         ]
+        hidden = self._internal(request.query)
         return [
-            ("bm25", pooled("bm25", [lexical[t] for t in request.doc_types], FLOORS)),
-            ("vector", pooled("vector", vectors, FLOORS)),
+            (
+                "bm25",
+                pooled("bm25", [_without(lexical[t], hidden) for t in request.doc_types], FLOORS),
+            ),
+            ("vector", pooled("vector", [_without(v, hidden) for v in vectors], FLOORS)),
         ]
+
+    def _internal(self, query: str) -> frozenset[str]:
+        """Internal pages to leave out, unless the query names a private path itself."""
+        if any(is_private(word) for word in _DOTTED.findall(query)):
+            return frozenset()
+        return self.symbols.peek().internal
 
     def validate(self, request: SearchRequest) -> None:
         if not request.query.strip():
@@ -146,6 +169,10 @@ class HybridSearch:
 def _embed_pool() -> ThreadPoolExecutor:
     """One per process, made on first search: queries are embedded here."""
     return ThreadPoolExecutor(2, thread_name_prefix="spark-embed")
+
+
+def _without(hits: list[ChannelHit], hidden: frozenset[str]) -> list[ChannelHit]:
+    return [h for h in hits if h.id not in hidden] if hidden else hits
 
 
 def _depth(request: SearchRequest) -> int:

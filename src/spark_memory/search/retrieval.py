@@ -13,7 +13,8 @@ several queries answered within a latency budget:
 - full-text searches, the slowest channel, run on two threads while the plan is
   embedded (the store's reads are thread-safe; SQLite releases the GIL).
 
-Exact name lookups go to a ``SymbolIndex`` (``symbol_index``). The coach reaches all
+Exact name lookups go to a ``SymbolIndex`` (``symbol_index``), which also names the
+internal pages (private paths no guide teaches) kept out of the channels. The coach reaches all
 of this through its ``Retriever`` port; the service wires this class to it.
 """
 
@@ -63,11 +64,17 @@ class PlanQuery(Protocol):
 class SearchRetriever:
     """Searches, symbol lookups and fetches over one store, for the coach."""
 
-    def __init__(self, store: Store, embedder: Embedder, weights: SearchWeights) -> None:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        weights: SearchWeights,
+        symbols: SymbolIndex | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.weights = weights
-        self.symbols = SymbolIndex(store)
+        self.symbols = symbols or SymbolIndex(store)
 
     def search(
         self,
@@ -156,6 +163,7 @@ class SearchRetriever:
             insight_vectors = store.vector_search(
                 vector, DocType.INSIGHT, filters, principal, CHANNEL_DEPTH
             )
+        lexical = [h for h in lexical if h.id not in names.internal]
         return [
             ("bm25", pooled("bm25", [lexical, insight_words], FLOORS)),
             ("vector", pooled("vector", [snippet_vectors, insight_vectors], FLOORS)),
@@ -173,7 +181,9 @@ class SearchRetriever:
         hits = self.store.vector_search(
             vector, DocType.SNIPPET, unfiltered, principal, VECTOR_DEPTH
         )
-        kept = [h for h in hits if names.admits(h.id, filters)][:CHANNEL_DEPTH]
+        kept = [h for h in hits if names.admits(h.id, filters) and h.id not in names.internal][
+            :CHANNEL_DEPTH
+        ]
         return [ChannelHit(id=h.id, rank=n, score=h.score) for n, h in enumerate(kept, 1)]
 
     def _materialise(self, fused: list[Fused], principal: Principal) -> list[list[SearchHit]]:

@@ -3,6 +3,13 @@
 Full-text search answers them badly (common words have huge posting lists); a
 dictionary built from one pass over the snippets answers them at once. ``SymbolIndex``
 rebuilds it when the knowledge base changes.
+
+The same pass finds the *internal* pages: an API page every name of which is a
+private path (``pandas.core.internals.Block.shift``, ``numpy.core.arrayprint...``) and
+that no documentation section teaches. Introspection documents them, but no user
+guide uses them, and they crowd the pages an agent needs out of a short answer (41%
+of the pandas pages in the DS-1000 knowledge base). Private paths that the guides do
+teach stay (pandas documents its GroupBy methods as ``pandas.core.groupby.*``).
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ class SymbolNames:
     # symbol -> the public name of the API it documents, where that is another path
     # (an inherited copy's public subclass, a documented public alias)
     public: dict[str, str] = field(default_factory=dict)
+    internal: frozenset[str] = frozenset()  # snippet ids of internal pages (see above)
 
     def public_name(self, symbol: str) -> str:
         return self.public.get(symbol, symbol)
@@ -92,15 +100,33 @@ class SymbolIndex:
         self._stamp: tuple[tuple[str, str, int], ...] = ()
         self._names = SymbolNames({}, {}, {})
         self._lock = threading.Lock()
+        self._building = threading.Event()
 
     def current(self) -> SymbolNames:
-        stats = self.store.library_stats()
-        stamp = tuple((s.library, s.version, s.snippets) for s in stats)
+        stamp = self._current_stamp()
         with self._lock:
             if stamp != self._stamp:
                 self._names = _build(self.store.iter_snippets(4096))
                 self._stamp = stamp
             return self._names
+
+    def peek(self) -> SymbolNames:
+        """The last snapshot without waiting for a build; a stale or missing one is
+        rebuilt on a background thread. Search uses it: a first build reads every
+        snippet (seconds on a large knowledge base), which a search must not wait for."""
+        if self._current_stamp() != self._stamp and not self._building.is_set():
+            self._building.set()
+            threading.Thread(target=self._build_behind, daemon=True).start()
+        return self._names
+
+    def _build_behind(self) -> None:
+        try:
+            self.current()
+        finally:
+            self._building.clear()
+
+    def _current_stamp(self) -> tuple[tuple[str, str, int], ...]:
+        return tuple((s.library, s.version, s.snippets) for s in self.store.library_stats())
 
 
 def _build(batches: Iterable[list[Snippet]]) -> SymbolNames:
@@ -109,21 +135,36 @@ def _build(batches: Iterable[list[Snippet]]) -> SymbolNames:
     versions: dict[str, set[str]] = {}
     groups: dict[str, set[str]] = {}  # API identity -> every name of its pages
     members: dict[str, str] = {}  # symbol -> API identity
+    taught: set[str] = set()  # every API a documentation section teaches
+    page_keys: dict[str, str] = {}  # API page id -> API identity
     for batch in batches:
         for s in batch:
             where[s.id] = (s.library, s.version)
             versions.setdefault(s.library, set()).add(s.version)
             kind = s.kind.value
-            if kind in _API_KINDS and s.symbol and not symbols.is_section(s.symbol, kind):
+            if symbols.is_section(s.symbol, kind):
+                taught.update(symbols.names(s.symbol, kind, s.text, s.apis))
+                continue
+            if kind in _API_KINDS and s.symbol:
+                names = symbols.names(s.symbol, kind, s.text)
                 entry = _Entry(s.id, s.symbol, s.library, s.version, kind)
                 by_last.setdefault(s.symbol.rsplit(".", 1)[-1], []).append(entry)
                 key = symbols.identity(s.symbol, kind, s.text, s.id)
-                groups.setdefault(key, set()).update(symbols.names(s.symbol, kind, s.text))
+                groups.setdefault(key, set()).update(names)
                 members[s.symbol] = key
+                page_keys[s.id] = key
     public = {}
     for symbol, key in members.items():
         if symbols.is_private(symbol):
             shown = symbols.display_name(groups[key])
             if shown != symbol and not symbols.is_private(shown):
                 public[symbol] = shown
-    return SymbolNames(by_last, where, {lib: sorted(v) for lib, v in versions.items()}, public)
+    # an API is internal when none of its names is public and no section teaches it
+    inside = {
+        key
+        for key, names in groups.items()
+        if taught.isdisjoint(names) and all(symbols.is_private(n) for n in names)
+    }
+    internal = frozenset(i for i, key in page_keys.items() if key in inside)
+    listed = {lib: sorted(v) for lib, v in versions.items()}
+    return SymbolNames(by_last, where, listed, public, internal)

@@ -8,12 +8,15 @@ recommendation is asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from spark_memory.coach.agent import Coach, make_request
-from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, Mode, Recommendation
+from spark_memory.coach.models import Recommendation
 from spark_memory.models import DocType, Principal
 from spark_memory.providers.llm import ChatModel, OpenAIChat
+from spark_memory.requests import RecommendBody, given
+from spark_memory.search.hybrid import HybridSearch
 from spark_memory.search.retrieval import SearchRetriever
 from spark_memory.service.base import ServiceBase
 
@@ -22,44 +25,46 @@ class Coaching(ServiceBase):
     _coach: Coach | None = None
     _chat_model: ChatModel | None = None
     check_space: Callable[[], None]  # provided by the façade
+    searcher: HybridSearch  # provided by the façade
 
     def recommend(
         self,
-        task: str,
+        request: RecommendBody | str,
+        /,
         *,
-        code: str | None = None,
-        error: str | None = None,
-        environment: Mapping[str, str] | None = None,
-        budget_tokens: int = DEFAULT_BUDGET_TOKENS,
-        mode: Mode | str = Mode.AUTO,
         principal: Principal,
         doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
+        **fields: Any,
     ) -> Recommendation:
         """Advice for a task before code is written, or for an error after it failed.
 
+        ``request``: a ``RecommendBody``, or its fields (``recommend(task, error=...)``).
         ``doc_types`` restricts what it draws on: documentation snippets, curated
         insights, or both (the default).
 
         Raises InvalidInput / PayloadTooLarge for bad input, ProviderError (and its
         subclasses MalformedReply, ProviderUnavailable) when the LLM mode fails.
         """
-        request = make_request(
-            task,
-            code=code,
-            error=error,
-            environment=environment,
-            budget_tokens=budget_tokens,
-            mode=mode,
+        body = given(RecommendBody, (request,), fields)
+        asked = make_request(
+            body.task,
+            code=body.code,
+            error=body.error,
+            environment=body.environment,
+            budget_tokens=body.budget_tokens,
+            mode=body.mode,
             doc_types=doc_types,
         )
         self.check_space()
-        return self.coach.recommend(request, principal)
+        return self.coach.recommend(asked, principal)
 
     @property
     def coach(self) -> Coach:
         if self._coach is None:
             chat = self._make_chat if self.settings.llm_configured else None
-            retriever = SearchRetriever(self.store, self.embedder, self.settings.weights)
+            # one symbol index for search and the coach: it is built once per change
+            symbols = self.searcher.symbols
+            retriever = SearchRetriever(self.store, self.embedder, self.settings.weights, symbols)
             self._coach = Coach(retriever, retriever.knowledge, chat)
         return self._coach
 
