@@ -10,7 +10,8 @@ the service on its meaning, not its size.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -51,6 +52,51 @@ Environment = Annotated[
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @classmethod
+    def given(cls: type[B], **fields: Any) -> B:
+        """The request as the caller gave it, not yet judged.
+
+        The service judges every request itself, with its own reasons ("needs a task",
+        "outcome must be one of ..."), and so does the server behind the client; an
+        in-process adapter hands the fields over as they came. ``None`` stands for "not
+        given" where the field's default is not ``None``.
+        """
+        kept = {
+            name: value
+            for name, value in fields.items()
+            if value is not None or _default(cls, name) is None
+        }
+        return cls.model_construct(**kept)
+
+
+B = TypeVar("B", bound=_Body)
+
+
+def _default(model: type[_Body], name: str) -> Any:
+    field = model.model_fields.get(name)
+    return None if field is None else field.get_default(call_default_factory=True)
+
+
+def given(model: type[B], args: tuple[Any, ...], fields: Mapping[str, Any]) -> B:
+    """A verb's request: the model itself, or its fields, the leading ones by position.
+
+    Each verb is declared once, as its request model; the façade and the client take
+    the model, or its fields the way callers write them
+    (``record_trace("sort an array", outcome="passed")``), never a second signature.
+    """
+    if args and isinstance(args[0], model):
+        if len(args) > 1 or fields:
+            raise TypeError(f"give a {model.__name__} or its fields, not both")
+        return args[0]
+    names = list(model.model_fields)
+    if len(args) > len(names):
+        raise TypeError(f"{model.__name__} has {len(names)} fields, {len(args)} were given")
+    positional = dict(zip(names, args, strict=False))
+    twice = sorted(set(positional) & set(fields))
+    if twice:
+        raise TypeError(f"{', '.join(twice)} given by position and by name")
+    return model.given(**positional, **fields)
+
 
 class SearchBody(_Body):
     query: Query
@@ -85,7 +131,9 @@ class MemoryBody(_Body):
     kind: InsightKind = InsightKind.PRACTICE
     scope: Literal["private", "org"] = "org"
     evidence: EvidenceBody = Field(default_factory=EvidenceBody)
-    secrets: Literal["redact", "reject"] = "redact"
+    secrets: SecretPolicy | None = Field(
+        default=None, description="what a secret in the text gets; default: the policy's (redact)"
+    )
 
 
 class EnrichBody(_Body):
@@ -116,7 +164,9 @@ class TraceBody(_Body):
         max_length=MAX_K,
         description="ids Spark served the agent; empty: those served in this session",
     )
-    secrets: Literal["redact", "reject"] = "redact"
+    secrets: SecretPolicy | None = Field(
+        default=None, description="what a secret in the text gets; default: the policy's (redact)"
+    )
 
 
 class RunBody(_Body):

@@ -85,8 +85,9 @@ def _recommend(obj: CliContext, request: dict[str, Any]) -> dict[str, Any]:
         answer = obj.through_server(lambda: served.post("/recommend", request))
         if isinstance(answer, dict):
             return answer
-    task = request.pop("task")
-    rec = obj.spark.recommend(task, **request)
+    from spark_memory.requests import RecommendBody  # pydantic: only on the local path
+
+    rec = obj.spark.recommend(RecommendBody.given(**request))
     dumped: dict[str, Any] = rec.model_dump(mode="json")
     return dumped
 

@@ -103,8 +103,10 @@ def _advice(obj: CliContext, event: dict[str, Any], budget: int) -> str:
         except Unreachable:
             pass  # a server that died without removing server.json: answer locally
     from spark_memory.coach.render import render
+    from spark_memory.requests import RecommendBody
 
-    local = obj.spark.recommend(task, budget_tokens=budget, mode="extractive")
+    request = RecommendBody.given(task=task, budget_tokens=budget, mode="extractive")
+    local = obj.spark.recommend(request)
     return render(local) if local.citations else ""
 
 

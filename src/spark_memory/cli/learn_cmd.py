@@ -20,6 +20,7 @@ import click
 
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
 from spark_memory.models import LOCAL_PRINCIPAL, Evidence, InsightKind, Outcome, Scope
+from spark_memory.requests import EnrichBody, FeedbackBody, MemoryBody, TraceBody
 from spark_memory.service import EpochRecord
 from spark_memory.service.experience import WriteReceipt
 
@@ -92,8 +93,8 @@ def trace_record(
     as_json: bool,
 ) -> None:
     """Store one attempt; secrets are redacted (or the trace refused) before storing."""
-    receipt = obj.spark.record_trace(
-        task,
+    request = TraceBody.given(
+        task=task,
         code=_read(code_file),
         outcome=outcome,
         test_output=_read(test_output_file),
@@ -104,7 +105,7 @@ def trace_record(
         served_ids=served_ids,
         secrets="reject" if reject_secrets else "redact",
     )
-    _show_receipt(receipt, as_json)
+    _show_receipt(obj.spark.record_trace(request), as_json)
 
 
 # --- memories ----------------------------------------------------------------------------------
@@ -143,16 +144,16 @@ def memory_create(
     as_json: bool,
 ) -> None:
     """Store an insight you learned; unsafe or injected advice is refused."""
-    receipt = obj.spark.create_memory(
-        title,
-        content or _read(content_file),
+    request = MemoryBody.given(
+        title=title,
+        content=content or _read(content_file),
         query=query,
         tags=tags,
         kind=kind,
         scope=scope,
         evidence=Evidence(fix=_read(fix_file)),
     )
-    _show_receipt(receipt, as_json)
+    _show_receipt(obj.spark.create_memory(request), as_json)
 
 
 @memory_group.command("show")
@@ -190,7 +191,8 @@ def memory_enrich(
     obj: CliContext, insight_id: str, text: str, tags: tuple[str, ...], query: str, as_json: bool
 ) -> None:
     """Add to an insight of your org."""
-    _show_receipt(obj.spark.enrich_memory(insight_id, text, tags=tags, query=query), as_json)
+    request = EnrichBody.given(addition=text, tags=tags, query=query)
+    _show_receipt(obj.spark.enrich_memory(insight_id, request), as_json)
 
 
 # --- feedback, curation, undo ----------------------------------------------------------------------
@@ -218,10 +220,10 @@ def feedback(
     as_json: bool,
 ) -> None:
     """Vote on a snippet or insight; your latest vote is the one that counts."""
-    receipt = obj.spark.share_feedback(
-        target_id, relevant=relevant, correct=correct, verified=verified, comment=comment
+    request = FeedbackBody.given(
+        target_id=target_id, relevant=relevant, correct=correct, verified=verified, comment=comment
     )
-    _show_receipt(receipt, as_json)
+    _show_receipt(obj.spark.share_feedback(request), as_json)
 
 
 def _epoch_dict(record: EpochRecord) -> dict[str, Any]:

@@ -200,7 +200,10 @@ def search(
         if found is not None:
             _print_hits(found["hits"], as_json, explain, found.get("note", ""))
             return
-    hits = obj.spark.search(query, libraries=libraries, versions=pairs, kinds=kinds, k=k)
+    from spark_memory.requests import SearchBody  # pydantic: only on the local path
+
+    request = SearchBody.given(query=query, libraries=libraries, versions=pairs, kinds=kinds, k=k)
+    hits = obj.spark.search(request)
     note = "" if hits else obj.spark.stats().empty_note()
     _print_hits([h.model_dump(mode="json") for h in hits], as_json, explain, note)
 

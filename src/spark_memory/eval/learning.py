@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,8 +51,9 @@ from spark_memory.eval.learning_traces import (
 from spark_memory.learning.epochlog import reasons
 from spark_memory.models import LOCAL_PRINCIPAL
 from spark_memory.providers.embedders import make_embedder
+from spark_memory.requests import TraceBody
+from spark_memory.results import EpochRecord
 from spark_memory.service import Spark
-from spark_memory.store.protocol import EpochRecord
 
 SPLIT = (
     "experience is learned from Origin problems only; questions are their Surface, Semantic"
@@ -182,8 +182,8 @@ def record(spark: Spark, attempts: Sequence[Attempt]) -> dict[str, FamilyKey]:
         if attempt.result.status is Status.SKIPPED:
             continue
         outcome, error = outcome_of(attempt)
-        receipt = spark.record_trace(
-            attempt.problem.prompt,
+        trace = TraceBody.given(
+            task=attempt.problem.prompt,
             code=attempt.solution,
             outcome=outcome,
             test_output=attempt.result.stderr_tail[-2000:],
@@ -191,8 +191,8 @@ def record(spark: Spark, attempts: Sequence[Attempt]) -> dict[str, FamilyKey]:
             correction=attempt.correction,
             environment=env,
             model=attempt.model,
-            principal=member(attempt.model),
         )
+        receipt = spark.record_trace(trace, principal=member(attempt.model))
         origin_of[receipt.id] = family(attempt.problem)
     return origin_of
 
@@ -215,11 +215,9 @@ def curation_summary(epoch: EpochRecord) -> dict[str, Any]:
 
 def _store_counts(spark: Spark) -> dict[str, Any]:
     """What the temporary store held when the run ended (it has no documentation)."""
-    insights = spark.store.unscoped_insights_since(None, limit=1_000_000)
+    by_scope = spark.insights_by_scope_and_status()
     return {
-        "snippets": sum(s.snippets for s in spark.store.library_stats()),
-        "insights": len(insights),
-        "insights_by_scope_and_status": dict(
-            sorted(Counter(f"{i.scope.value}/{i.status.value}" for i in insights).items())
-        ),
+        "snippets": spark.stats().snippets,
+        "insights": sum(by_scope.values()),
+        "insights_by_scope_and_status": by_scope,
     }

@@ -13,15 +13,14 @@ every trace id maps back to the problem it was recorded for.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 from spark_memory.eval.ds1000 import Problem
-from spark_memory.models import DocType, Principal, Role, SearchFilters
+from spark_memory.models import DocType, Principal, Role
+from spark_memory.requests import RecommendBody, SearchBody
 from spark_memory.service import Spark
-from spark_memory.store.protocol import LinkKind
 
 TEST_TYPES = ("Surface", "Semantic", "Difficult-Rewrite")
 VIA = ("recommend", "search")
@@ -74,38 +73,24 @@ class Provenance:
 
     def __call__(self, insight_id: str) -> set[FamilyKey]:
         if insight_id not in self._cache:
-            self._cache[insight_id] = {
-                self.origin_of[t] for t in self._traces(insight_id) if t in self.origin_of
-            }
+            traces = self.spark.learned_from(insight_id)
+            self._cache[insight_id] = {self.origin_of[t] for t in traces if t in self.origin_of}
         return self._cache[insight_id]
-
-    def _traces(self, insight_id: str) -> set[str]:
-        store = self.spark.store
-        ids = {insight_id}
-        snapshots = []
-        # a public copy or a merge survivor holds its sources' evidence only via links
-        for link in store.links_of([insight_id]):
-            if link.target_id == insight_id and link.kind in (LinkKind.PROMOTED, LinkKind.MERGED):
-                ids.add(link.source_id)
-                if link.snapshot:
-                    snapshots.append(json.loads(link.snapshot))
-        traces = {
-            t for i in store.unscoped_insights(sorted(ids)).values() for t in i.provenance.trace_ids
-        }
-        return traces | {t for s in snapshots for t in s["provenance"]["trace_ids"]}
 
 
 def cited_insights(spark: Spark, prompt: str, asker: Principal, via: str) -> list[str]:
     if via == "recommend":
         # extractive: an LLM configured on the machine must not change what is measured
-        answer = spark.recommend(prompt, principal=asker, mode="extractive")
+        asked = RecommendBody.given(task=prompt, mode="extractive")
+        answer = spark.recommend(asked, principal=asker)
         return [c.id for c in answer.citations if c.doc_type is DocType.INSIGHT][:3]
-    hits = spark.search(prompt[:8000], principal=asker, k=3, doc_types=(DocType.INSIGHT,))
+    query = SearchBody.given(query=prompt[:8000], k=3)
+    hits = spark.search(query, principal=asker, doc_types=(DocType.INSIGHT,))
     return [h.id for h in hits]
 
 
 def visible_families(spark: Spark, asker: Principal, learned: Provenance) -> set[FamilyKey]:
-    insights = spark.store.list_insights(asker, SearchFilters(), limit=100_000)
+    insights = spark.visible_insights(principal=asker)
     return {key for i in insights for key in learned(i.id)}
 
 

@@ -28,7 +28,6 @@ from pathlib import Path
 
 from spark_memory.config import Settings
 from spark_memory.errors import InvalidInput
-from spark_memory.learning.admission import insight_text
 from spark_memory.models import (
     Insight,
     InsightKind,
@@ -179,14 +178,7 @@ def _docstrings(module_name: str) -> Iterator[tuple[str, str]]:
 
 def plant(spark: Spark, lessons: Sequence[Lesson], batch: int = 256) -> list[str]:
     """Store ``lessons`` as active public insights; returns their ids."""
-    ids = []
-    for start in range(0, len(lessons), batch):
-        chunk = [_insight(lesson) for lesson in lessons[start : start + batch]]
-        vectors = spark.embedder.embed([insight_text(i) for i in chunk])
-        for insight, vector in zip(chunk, vectors, strict=True):
-            spark.store.put_insight(insight, vector, spark.space)
-            ids.append(insight.id)
-    return ids
+    return spark.plant([_insight(lesson) for lesson in lessons], batch)
 
 
 def _insight(lesson: Lesson) -> Insight:

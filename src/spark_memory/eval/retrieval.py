@@ -40,6 +40,7 @@ from spark_memory.models import (
     Snippet,
     Vectors,
 )
+from spark_memory.requests import RecommendBody
 from spark_memory.search import symbols
 from spark_memory.search.hybrid import SearchRequest
 from spark_memory.service import Spark
@@ -207,7 +208,7 @@ class RetrievalBench:
         """API identity -> every name its pages carry (one pass over the knowledge base)."""
         if self._groups is None:
             found: dict[str, set[str]] = defaultdict(set)
-            for batch in self.spark.store.iter_snippets(4096):
+            for batch in self.spark.kb_batches(4096):
                 for s in batch:
                     key, names = _snippet_key(s)
                     found[key].update(names)
@@ -255,15 +256,11 @@ class RetrievalBench:
     def _answers(
         self, query: str, vector: Vectors, checks: CitationChecks
     ) -> tuple[dict[str, list[Item]], dict[str, float]]:
-        store, me, filters = self.spark.store, LOCAL_PRINCIPAL, SearchFilters()
+        me, filters = LOCAL_PRINCIPAL, SearchFilters()
         both = (DocType.SNIPPET, DocType.INSIGHT)
         calls: dict[str, Callable[[], list[Item]]] = {
-            "bm25": lambda: self._items(
-                [h.id for h in store.lexical_search(query, DocType.SNIPPET, filters, me, _DEPTH)]
-            ),
-            "vector": lambda: self._items(
-                [h.id for h in store.vector_search(vector, DocType.SNIPPET, filters, me, _DEPTH)]
-            ),
+            "bm25": lambda: self._items(self.spark.channel("bm25", query, vector, _DEPTH)),
+            "vector": lambda: self._items(self.spark.channel("vector", query, vector, _DEPTH)),
             "hybrid": lambda: self._items(
                 [
                     h.id
@@ -286,7 +283,7 @@ class RetrievalBench:
     def _items(self, ids: list[str]) -> list[Item]:
         """Distinct results in order: an API (all its names), a section (the APIs it
         teaches), a lesson (no API)."""
-        snippets = self.spark.store.get_snippets(ids)
+        snippets = self.spark.kb_snippets(ids)
         groups = self.groups()
         out: dict[str, Item] = {}
         for i in ids:
@@ -298,9 +295,10 @@ class RetrievalBench:
         return list(out.values())
 
     def _recommended(self, query: str, checks: CitationChecks) -> list[Item]:
-        rec = self.spark.recommend(query, mode="extractive", principal=LOCAL_PRINCIPAL)
+        asked = RecommendBody.given(task=query, mode="extractive")
+        rec = self.spark.recommend(asked, principal=LOCAL_PRINCIPAL)
         ids = [c.id for c in rec.citations]
-        _check_citations(rec.citations, self.spark.store.get_snippets(ids), checks)
+        _check_citations(rec.citations, self.spark.kb_snippets(ids), checks)
         return self._items(ids)
 
 

@@ -1,8 +1,9 @@
 """SparkClient: the typed Python client of a `spark serve` server, over httpx.
 
-It has the façade's verbs with the façade's signatures and return types, minus the
-``principal`` (the key decides), so code moves between an in-process ``Spark`` and a
-remote server unchanged; errors come back as the same ``SparkError`` subclasses.
+It has the façade's verbs and return types, minus the ``principal`` (the key decides):
+each takes its request model from ``spark_memory.requests`` or that model's fields, as
+the façade does, so code moves between an in-process ``Spark`` and a remote server
+unchanged; errors come back as the same ``SparkError`` subclasses.
 
     with SparkClient("http://127.0.0.1:8765", api_key) as spark:
         rec = spark.recommend("merge two dataframes on a key column")
@@ -17,13 +18,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from spark_memory.advice import DEFAULT_BUDGET_TOKENS, Mode, Recommendation
+from spark_memory.advice import Recommendation
 from spark_memory.errors import (
     InvalidInput,
     ProviderError,
@@ -33,17 +34,18 @@ from spark_memory.errors import (
 )
 from spark_memory.http.errors import from_response
 from spark_memory.http.schemas import AuditOut, EpochOut, KeyOut, ReceiptOut, RunOut, StatsOut
-from spark_memory.models import (
-    Evidence,
-    Insight,
-    InsightKind,
-    Outcome,
-    Role,
-    Scope,
-    SearchHit,
-    Snippet,
+from spark_memory.models import Insight, Role, SearchHit, Snippet
+from spark_memory.requests import (
+    SESSION_HEADER,
+    B,
+    EnrichBody,
+    FeedbackBody,
+    MemoryBody,
+    RecommendBody,
+    SearchBody,
+    TraceBody,
+    given,
 )
-from spark_memory.requests import SESSION_HEADER, SecretPolicy
 from spark_memory.results import (
     AuditEntry,
     EmbeddingSpace,
@@ -96,43 +98,14 @@ class SparkClient:
         self.close()
 
     # --- reads ------------------------------------------------------------------------------
-    def search(
-        self,
-        query: str,
-        *,
-        libraries: Sequence[str] = (),
-        versions: dict[str, str] | None = None,
-        kinds: Sequence[str] = (),
-        k: int = 10,
-    ) -> list[SearchHit]:
-        body = {
-            "query": query,
-            "libraries": list(libraries),
-            "versions": versions or {},
-            "kinds": list(kinds),
-            "k": k,
-        }
-        data = self._call("POST", "/v1/search", json=body)
+    def search(self, request: SearchBody | str, /, **fields: Any) -> list[SearchHit]:
+        """``request``: a ``SearchBody``, or its fields (``search(query, k=5)``)."""
+        data = self._call("POST", "/v1/search", json=_body(SearchBody, (request,), fields))
         return [SearchHit.model_validate(h) for h in data["hits"]]
 
-    def recommend(
-        self,
-        task: str,
-        *,
-        code: str | None = None,
-        error: str | None = None,
-        environment: Mapping[str, str] | None = None,
-        budget_tokens: int = DEFAULT_BUDGET_TOKENS,
-        mode: Mode | str = Mode.AUTO,
-    ) -> Recommendation:
-        body = {
-            "task": task,
-            "code": code or "",
-            "error": error or "",
-            "environment": dict(environment or {}),
-            "budget_tokens": budget_tokens,
-            "mode": str(mode),
-        }
+    def recommend(self, request: RecommendBody | str, /, **fields: Any) -> Recommendation:
+        """``request``: a ``RecommendBody``, or its fields (``recommend(task, error=...)``)."""
+        body = _body(RecommendBody, (request,), fields)
         return Recommendation.model_validate(self._call("POST", "/v1/recommend", json=body))
 
     def get_memory(self, insight_id: str) -> Insight:
@@ -154,82 +127,35 @@ class SparkClient:
     # --- writes -----------------------------------------------------------------------------
     def create_memory(
         self,
-        title: str,
-        content: str,
-        *,
-        query: str = "",
-        tags: Sequence[str] = (),
-        kind: InsightKind | str = InsightKind.PRACTICE,
-        scope: Scope | str = Scope.ORG,
-        evidence: Evidence | None = None,
-        secrets: SecretPolicy | None = None,
+        request: MemoryBody | str,
+        /,
+        *args: str,
         idempotency_key: str | None = None,
+        **fields: Any,
     ) -> WriteReceipt:
-        body = {
-            "title": title,
-            "content": content,
-            "query": query,
-            "tags": list(tags),
-            "kind": str(kind),
-            "scope": str(scope),
-            "evidence": (evidence or Evidence()).model_dump(),
-            "secrets": secrets or "redact",
-        }
+        """``request``: a ``MemoryBody``, or its fields (``create_memory(title, content)``)."""
+        body = _body(MemoryBody, (request, *args), fields)
         return self._write("/v1/memories", body, idempotency_key or _new_key())
 
     def enrich_memory(
-        self, insight_id: str, addition: str, *, tags: Sequence[str] = (), query: str = ""
+        self, insight_id: str, request: EnrichBody | str, /, **fields: Any
     ) -> WriteReceipt:
-        body = {"addition": addition, "tags": list(tags), "query": query}
+        """``request``: an ``EnrichBody``, or its fields (``enrich_memory(id, addition)``)."""
+        body = _body(EnrichBody, (request,), fields)
         # Enriching twice with the same text changes nothing, so a retry is safe as is.
         return self._write(f"/v1/memories/{_seg(insight_id)}/enrich", body, None)
 
-    def share_feedback(
-        self,
-        target_id: str,
-        *,
-        relevant: bool | None = None,
-        correct: bool | None = None,
-        verified: Outcome | str | None = None,
-        comment: str = "",
-    ) -> WriteReceipt:
-        body = {
-            "target_id": target_id,
-            "relevant": relevant,
-            "correct": correct,
-            "verified": None if verified is None else str(verified),
-            "comment": comment,
-        }
+    def share_feedback(self, request: FeedbackBody | str, /, **fields: Any) -> WriteReceipt:
+        """``request``: a ``FeedbackBody``, or its fields (``share_feedback(id, relevant=True)``)."""
+        body = _body(FeedbackBody, (request,), fields)
         # The same vote again is recorded as unchanged: retrying cannot count it twice.
         return self._write("/v1/feedback", body, None)
 
     def record_trace(
-        self,
-        task: str,
-        *,
-        code: str = "",
-        outcome: Outcome | str = Outcome.UNKNOWN,
-        test_output: str = "",
-        error: str = "",
-        correction: str = "",
-        environment: Mapping[str, str] | None = None,
-        model: str = "",
-        served_ids: Sequence[str] = (),
-        secrets: SecretPolicy | None = None,
-        idempotency_key: str | None = None,
+        self, request: TraceBody | str, /, *, idempotency_key: str | None = None, **fields: Any
     ) -> WriteReceipt:
-        body = {
-            "task": task,
-            "code": code,
-            "outcome": str(outcome),
-            "test_output": test_output,
-            "error": error,
-            "correction": correction,
-            "environment": dict(environment or {}),
-            "model": model,
-            "served_ids": list(served_ids),
-            "secrets": secrets or "redact",
-        }
+        """``request``: a ``TraceBody``, or its fields (``record_trace(task, outcome=...)``)."""
+        body = _body(TraceBody, (request,), fields)
         return self._write("/v1/traces", body, idempotency_key or _new_key())
 
     def record_run(self, run: RunOutcome) -> RunReport:
@@ -318,6 +244,11 @@ def _error(response: httpx.Response) -> SparkError:
     except ValueError:
         body = None
     return from_response(response.status_code, body, response.headers.get("Retry-After"))
+
+
+def _body(model: type[B], args: tuple[Any, ...], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON body of a request; the server judges it (the same schema, the same reasons)."""
+    return given(model, args, fields).model_dump(mode="json", warnings=False)
 
 
 def _seg(value: str) -> str:

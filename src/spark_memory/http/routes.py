@@ -23,7 +23,7 @@ from spark_memory.http.schemas import (
     RunOut,
     SearchOut,
 )
-from spark_memory.models import Evidence, Insight, Principal
+from spark_memory.models import Insight, Principal
 from spark_memory.requests import (
     EnrichBody,
     FeedbackBody,
@@ -96,14 +96,7 @@ def agent_router(spark: Spark, ledger: Ledger) -> APIRouter:
     @router.post("/search", response_model=SearchOut, responses=responses(409))
     def search(body: SearchBody, principal: Caller, session: Session = None) -> SearchOut:
         """Hybrid search of documentation snippets and the lessons the caller may see."""
-        hits = spark.search(
-            body.query,
-            libraries=body.libraries,
-            versions=body.versions,
-            kinds=body.kinds,
-            k=body.k,
-            principal=principal,
-        )
+        hits = spark.search(body, principal=principal)
         note(principal, session, [h.id for h in hits])
         if hits:
             return SearchOut(hits=hits)
@@ -118,15 +111,7 @@ def agent_router(spark: Spark, ledger: Ledger) -> APIRouter:
             # Asking this server for what it does not offer is the caller's mistake, not
             # an outage: 422 here, while 502/503 stay for an LLM that is configured but down.
             raise InvalidInput("this server has no LLM configured; use mode auto or extractive")
-        rec = spark.recommend(
-            body.task,
-            code=body.code,
-            error=body.error,
-            environment=body.environment,
-            budget_tokens=body.budget_tokens,
-            mode=body.mode,
-            principal=principal,
-        )
+        rec = spark.recommend(body, principal=principal)
         note(principal, session, [c.id for c in rec.citations])
         return rec
 
@@ -142,18 +127,7 @@ def agent_router(spark: Spark, ledger: Ledger) -> APIRouter:
         body: MemoryBody, principal: Caller, idempotency_key: IdempotencyKey = None
     ) -> ReceiptOut:
         """Store a lesson the agent learned; unsafe or injected advice is refused (422)."""
-        receipt = spark.create_memory(
-            body.title,
-            body.content,
-            query=body.query,
-            tags=body.tags,
-            kind=body.kind,
-            scope=body.scope,
-            evidence=Evidence(**body.evidence.model_dump()),
-            secrets=body.secrets,
-            idempotency_key=idempotency_key,
-            principal=principal,
-        )
+        receipt = spark.create_memory(body, idempotency_key=idempotency_key, principal=principal)
         return receipt_out(receipt)
 
     @router.post(
@@ -163,22 +137,13 @@ def agent_router(spark: Spark, ledger: Ledger) -> APIRouter:
     )
     def enrich_memory(insight_id: str, body: EnrichBody, principal: Caller) -> ReceiptOut:
         """Add to an insight of the caller's org (adding the same text twice changes nothing)."""
-        receipt = spark.enrich_memory(
-            insight_id, body.addition, tags=body.tags, query=body.query, principal=principal
-        )
+        receipt = spark.enrich_memory(insight_id, body, principal=principal)
         return receipt_out(receipt)
 
     @router.post("/feedback", response_model=ReceiptOut, responses=responses(403, 404))
     def share_feedback(body: FeedbackBody, principal: Caller) -> ReceiptOut:
         """Vote on a snippet or insight; the agent's latest vote is the one that counts."""
-        receipt = spark.share_feedback(
-            body.target_id,
-            relevant=body.relevant,
-            correct=body.correct,
-            verified=body.verified,
-            comment=body.comment,
-            principal=principal,
-        )
+        receipt = spark.share_feedback(body, principal=principal)
         return receipt_out(receipt)
 
     @router.post("/traces", response_model=ReceiptOut, responses=responses(403, 409))
@@ -189,23 +154,10 @@ def agent_router(spark: Spark, ledger: Ledger) -> APIRouter:
         idempotency_key: IdempotencyKey = None,
     ) -> ReceiptOut:
         """Store one attempt and its outcome, private to the org."""
-        served = body.served_ids
-        if not served and session is not None:
+        if not body.served_ids and session is not None:
             served = ledger.since_last_run(principal, session_name(session))
-        receipt = spark.record_trace(
-            body.task,
-            code=body.code,
-            outcome=body.outcome,
-            test_output=body.test_output,
-            error=body.error,
-            correction=body.correction,
-            environment=body.environment,
-            model=body.model,
-            served_ids=served,
-            secrets=body.secrets,
-            idempotency_key=idempotency_key,
-            principal=principal,
-        )
+            body = body.model_copy(update={"served_ids": served})
+        receipt = spark.record_trace(body, idempotency_key=idempotency_key, principal=principal)
         return receipt_out(receipt)
 
     @router.post("/runs", response_model=RunOut, responses=responses(403), name="record_run")

@@ -35,6 +35,14 @@ from spark_memory.models import (
     Outcome,
     Snippet,
 )
+from spark_memory.requests import (
+    EnrichBody,
+    FeedbackBody,
+    MemoryBody,
+    RecommendBody,
+    SearchBody,
+    TraceBody,
+)
 from spark_memory.service.sessions import SessionLog
 from spark_memory.service.verbs import AgentApi
 
@@ -202,16 +210,14 @@ class SparkTools:
         budget_tokens: Budget = DEFAULT_BUDGET_TOKENS,
     ) -> RecommendOut:
         seat = self.seat_for(ctx)
-        rec = self._run(
-            "recommend",
-            lambda: seat.api.recommend(
-                task,
-                code=code,
-                error=error,
-                environment=environment or {},
-                budget_tokens=budget_tokens,
-            ),
+        request = RecommendBody.given(
+            task=task,
+            code=code,
+            error=error,
+            environment=environment or {},
+            budget_tokens=budget_tokens,
         )
+        rec = self._run("recommend", lambda: seat.api.recommend(request))
         empty = (
             "" if rec.citations else self._run("recommend", lambda: seat.api.stats().empty_note())
         )
@@ -228,7 +234,8 @@ class SparkTools:
         budget_tokens: Budget = 400,
     ) -> SearchOut:
         seat = self.seat_for(ctx)
-        hits = self._run("search", lambda: seat.api.search(query, libraries=libraries or (), k=k))
+        request = SearchBody.given(query=query, libraries=libraries or [], k=k)
+        hits = self._run("search", lambda: seat.api.search(request))
         empty = "" if hits else self._run("search", lambda: seat.api.stats().empty_note())
         text, out = shaping.search_result(hits, budget_tokens, query, empty)
         seat.note([h.id for h in out.hits])
@@ -258,19 +265,18 @@ class SparkTools:
         idempotency_key: IdempotencyKey = "",
     ) -> WriteResultOut:
         seat = self.seat_for(ctx)
-        evidence = Evidence(failing_code=failing_code, error=error, fix=fix)
+        request = MemoryBody.given(
+            title=title,
+            content=content,
+            query=query,
+            tags=tags or [],
+            kind=InsightKind(kind),
+            scope=scope,
+            evidence=Evidence(failing_code=failing_code, error=error, fix=fix),
+        )
+        key = idempotency_key or None
         receipt = self._run(
-            "create_memory",
-            lambda: seat.api.create_memory(
-                title,
-                content,
-                query=query,
-                tags=tags or (),
-                kind=InsightKind(kind),
-                scope=scope,
-                evidence=evidence,
-                idempotency_key=idempotency_key or None,
-            ),
+            "create_memory", lambda: seat.api.create_memory(request, idempotency_key=key)
         )
         return _result(*shaping.write_result(receipt))
 
@@ -283,10 +289,8 @@ class SparkTools:
         query: Annotated[str, Field(max_length=MAX_QUERY_CHARS)] = "",
     ) -> WriteResultOut:
         seat = self.seat_for(ctx)
-        receipt = self._run(
-            "enrich_memory",
-            lambda: seat.api.enrich_memory(id, addition, tags=tags or (), query=query),
-        )
+        request = EnrichBody.given(addition=addition, tags=tags or [], query=query)
+        receipt = self._run("enrich_memory", lambda: seat.api.enrich_memory(id, request))
         return _result(*shaping.write_result(receipt))
 
     def share_feedback(
@@ -299,12 +303,14 @@ class SparkTools:
         comment: Annotated[str, Field(max_length=4000)] = "",
     ) -> WriteResultOut:
         seat = self.seat_for(ctx)
-        receipt = self._run(
-            "share_feedback",
-            lambda: seat.api.share_feedback(
-                target_id, relevant=relevant, correct=correct, verified=verified, comment=comment
-            ),
+        request = FeedbackBody.given(
+            target_id=target_id,
+            relevant=relevant,
+            correct=correct,
+            verified=verified,
+            comment=comment,
         )
+        receipt = self._run("share_feedback", lambda: seat.api.share_feedback(request))
         return _result(*shaping.write_result(receipt))
 
     def record_trace(
@@ -322,20 +328,19 @@ class SparkTools:
     ) -> WriteResultOut:
         seat = self.seat_for(ctx)
         seat.check_served(served_ids or [])
-        served = served_ids or seat.served()
+        request = TraceBody.given(
+            task=task,
+            code=code,
+            outcome=Outcome(outcome),
+            test_output=test_output,
+            error=error,
+            correction=correction,
+            environment=environment or {},
+            served_ids=served_ids or seat.served(),
+        )
+        key = idempotency_key or None
         receipt = self._run(
-            "record_trace",
-            lambda: seat.api.record_trace(
-                task,
-                code=code,
-                outcome=Outcome(outcome),
-                test_output=test_output,
-                error=error,
-                correction=correction,
-                environment=environment or {},
-                served_ids=served,
-                idempotency_key=idempotency_key or None,
-            ),
+            "record_trace", lambda: seat.api.record_trace(request, idempotency_key=key)
         )
         return _result(*shaping.write_result(receipt))
 

@@ -7,7 +7,8 @@ audited, so its author can revert it within the policy's window.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
+from typing import Any
 
 from spark_memory.errors import Conflict, Forbidden, InvalidInput, NotFound
 from spark_memory.learning.admission import insight_text
@@ -46,15 +47,14 @@ from spark_memory.models import (
     LOCAL_PRINCIPAL,
     Evidence,
     Insight,
-    InsightKind,
     InsightStatus,
-    Outcome,
     Principal,
     Provenance,
     Role,
     Scope,
     utcnow,
 )
+from spark_memory.requests import EnrichBody, FeedbackBody, MemoryBody, TraceBody, given
 from spark_memory.results import (  # defined there; importable from here too
     WriteReceipt as WriteReceipt,
 )
@@ -101,85 +101,83 @@ class Experience(ServiceBase):
     # --- writes ----------------------------------------------------------------------------
     def record_trace(
         self,
-        task: str,
+        request: TraceBody | str,
+        /,
         *,
-        code: str = "",
-        outcome: Outcome | str = Outcome.UNKNOWN,
-        test_output: str = "",
-        error: str = "",
-        correction: str = "",
-        environment: Mapping[str, str] | None = None,
-        model: str = "",
-        served_ids: Sequence[str] = (),
-        secrets: SecretPolicy | None = None,
-        idempotency_key: str | None = None,
         principal: Principal,
+        idempotency_key: str | None = None,
+        **fields: Any,
     ) -> WriteReceipt:
-        """Store one attempt (private to the org); secrets are redacted or the trace refused."""
+        """Store one attempt (private to the org); secrets are redacted or the trace refused.
+
+        ``request``: a ``TraceBody``, or its fields (``record_trace(task, outcome=...)``).
+        """
         _require_writer(principal)
-        request = idempotent_request(
-            principal, "trace", idempotency_key, task=task, code=code, outcome=outcome,
-            test_output=test_output, error=error, correction=correction,
-            environment=environment or {}, model=model, served_ids=list(served_ids),
-            secrets=secrets,
+        body = given(TraceBody, (request,), fields)
+        environment = dict(body.environment or {})
+        replay = idempotent_request(
+            principal, "trace", idempotency_key, task=body.task, code=body.code,
+            outcome=body.outcome, test_output=body.test_output, error=body.error,
+            correction=body.correction, environment=environment, model=body.model,
+            served_ids=list(body.served_ids), secrets=body.secrets,
         )  # fmt: skip
-        if (known := self._recall(principal, request)) is not None:
+        if (known := self._recall(principal, replay)) is not None:
             return known
-        fields = trace_fields(
-            task=task,
-            code=code,
-            test_output=test_output,
-            error=error,
-            correction=correction,
-            environment=environment or {},
-            model=model,
-            served_ids=served_ids,
+        text = trace_fields(
+            task=body.task,
+            code=body.code,
+            test_output=body.test_output,
+            error=body.error,
+            correction=body.correction,
+            environment=environment,
+            model=body.model,
+            served_ids=body.served_ids,
         )
-        screened = screen(fields, secrets or self.learning_policy.secrets, "trace")
-        trace = build_trace(principal, screened, outcome=outcome)
+        screened = screen(text, body.secrets or self.learning_policy.secrets, "trace")
+        trace = build_trace(principal, screened, outcome=body.outcome)
         inserted = self.store.add_trace(trace).inserted == 1
         if inserted:
             self._audit(principal, "trace.record", trace.id, detail(outcome=trace.outcome.value))
-        self._remember(principal, request, trace.id)
+        self._remember(principal, replay, trace.id)
         return _receipt(trace.id, inserted, screened)
 
     def create_memory(
         self,
-        title: str,
-        content: str,
-        *,
-        query: str = "",
-        tags: Sequence[str] = (),
-        kind: InsightKind | str = InsightKind.PRACTICE,
-        scope: Scope | str = Scope.ORG,
-        evidence: Evidence | None = None,
-        secrets: SecretPolicy | None = None,
-        idempotency_key: str | None = None,
+        request: MemoryBody | str,
+        /,
+        *args: str,
         principal: Principal,
+        idempotency_key: str | None = None,
+        **fields: Any,
     ) -> WriteReceipt:
-        """Store an agent-written insight; unsafe or injected content is refused."""
+        """Store an agent-written insight; unsafe or injected content is refused.
+
+        ``request``: a ``MemoryBody``, or its fields (``create_memory(title, content, ...)``).
+        """
         _require_writer(principal)
-        request = idempotent_request(
-            principal, "memory", idempotency_key, title=title, content=content, query=query,
-            tags=list(tags), kind=kind, scope=scope, evidence=evidence, secrets=secrets,
+        body = given(MemoryBody, (request, *args), fields)
+        evidence = _evidence(body.evidence)
+        replay = idempotent_request(
+            principal, "memory", idempotency_key, title=body.title, content=body.content,
+            query=body.query, tags=list(body.tags), kind=body.kind, scope=body.scope,
+            evidence=evidence, secrets=body.secrets,
         )  # fmt: skip
-        if (known := self._recall(principal, request)) is not None:
+        if (known := self._recall(principal, replay)) is not None:
             return known
-        evidence = evidence or Evidence()
-        fields = {
-            "title": title,
-            "content": content,
-            "query": query,
+        text = {
+            "title": body.title,
+            "content": body.content,
+            "query": body.query,
             "failing_code": evidence.failing_code,
             "error": evidence.error,
             "fix": evidence.fix,
         }
-        screened = screen(fields, secrets or self.learning_policy.secrets, "memory")
+        screened = screen(text, body.secrets or self.learning_policy.secrets, "memory")
         refuse_unsafe(review_memory(screened), "memory")
         low = self.standing(principal.agent_id) < self.learning_policy.quarantine_below
         status = InsightStatus.QUARANTINED if low else InsightStatus.ACTIVE
         insight = build_memory(
-            principal, screened, tags=tags, kind=kind, scope=scope, status=status
+            principal, screened, tags=body.tags, kind=body.kind, scope=body.scope, status=status
         )
         insight = insight.model_copy(
             update={"trust": base_trust(insight, self.standing, self.learning_policy)}
@@ -191,7 +189,7 @@ class Experience(ServiceBase):
                 insight, self.embedder.embed([insight_text(insight)])[0], self.space
             )
             self._audit(principal, "insight.create", insight.id, detail(scope=insight.scope.value))
-        self._remember(principal, request, insight.id)
+        self._remember(principal, replay, insight.id)
         receipt = _receipt(insight.id, not existed, screened)
         note = quarantine_note(status)
         message = " ".join(m for m in (receipt.message, note) if m)
@@ -200,15 +198,20 @@ class Experience(ServiceBase):
     def enrich_memory(
         self,
         insight_id: str,
-        addition: str,
+        request: EnrichBody | str,
+        /,
         *,
-        tags: Sequence[str] = (),
-        query: str = "",
-        secrets: SecretPolicy | None = None,
         principal: Principal,
+        secrets: SecretPolicy | None = None,
+        **fields: Any,
     ) -> WriteReceipt:
-        """Add to an insight of the caller's org (public ones change only through curation)."""
+        """Add to an insight of the caller's org (public ones change only through curation).
+
+        ``request``: an ``EnrichBody``, or its fields (``enrich_memory(id, addition, ...)``).
+        """
         _require_writer(principal)
+        body = given(EnrichBody, (request,), fields)
+        addition, tags, query = body.addition, body.tags, body.query
         current = self.store.get_insight(insight_id, principal)
         if current.scope is Scope.PUBLIC or current.org_id != principal.org_id:
             raise Forbidden(
@@ -236,19 +239,17 @@ class Experience(ServiceBase):
         return WriteReceipt(insight_id, "updated", screened.message(), tuple(screened.findings))
 
     def share_feedback(
-        self,
-        target_id: str,
-        *,
-        relevant: bool | None = None,
-        correct: bool | None = None,
-        verified: Outcome | str | None = None,
-        comment: str = "",
-        principal: Principal,
+        self, request: FeedbackBody | str, /, *, principal: Principal, **fields: Any
     ) -> WriteReceipt:
-        """Vote on a snippet or insight the caller can see; the latest vote per agent counts."""
+        """Vote on a snippet or insight the caller can see; the latest vote per agent counts.
+
+        ``request``: a ``FeedbackBody``, or its fields (``share_feedback(id, relevant=True)``).
+        """
         _require_writer(principal)
+        body = given(FeedbackBody, (request,), fields)
+        target_id = body.target_id
         insight = self._feedback_target(target_id, principal)
-        screened = screen({"comment": comment}, "redact", "comment")
+        screened = screen({"comment": body.comment}, "redact", "comment")
         mine = [
             f
             for f in self.store.list_feedback(target_id)
@@ -257,9 +258,9 @@ class Experience(ServiceBase):
         feedback = build_feedback(
             principal,
             target_id,
-            relevant=relevant,
-            correct=correct,
-            verified=verified,
+            relevant=body.relevant,
+            correct=body.correct,
+            verified=body.verified,
             comment=screened.fields["comment"],
             revision=len(mine),
         )
@@ -394,6 +395,13 @@ def _require_writer(principal: Principal) -> None:
 def _require_admin(principal: Principal) -> None:
     if principal.role is not Role.ADMIN:
         raise Forbidden("this needs an org admin key")
+
+
+def _evidence(given: object) -> Evidence:
+    """The evidence as the service keeps it, from whichever model or mapping carried it."""
+    if given is None:
+        return Evidence()
+    return Evidence.model_validate(given, from_attributes=True)
 
 
 def _receipt(record_id: str, inserted: bool, screened: Screened) -> WriteReceipt:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from spark_memory.config import Settings
@@ -20,6 +21,7 @@ from spark_memory.models import (
     SearchHit,
 )
 from spark_memory.providers.embedder import Embedder
+from spark_memory.requests import SearchBody, given
 from spark_memory.results import (  # defined there; importable from here too
     StoreStats as StoreStats,
 )
@@ -30,6 +32,7 @@ from spark_memory.service.experience import Experience
 from spark_memory.service.jobs import Jobs
 from spark_memory.service.kb_build import read_status
 from spark_memory.service.knowledge import Knowledge
+from spark_memory.service.measures import Measures
 from spark_memory.service.tenancy import Tenancy
 from spark_memory.service.transfer import TransferReport, import_store
 from spark_memory.store.protocol import Store
@@ -37,7 +40,7 @@ from spark_memory.store.protocol import Store
 _ALL = 10**9
 
 
-class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, ServiceBase):
+class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, Measures, ServiceBase):
     def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
         self.settings = settings
         self.store = store
@@ -71,24 +74,27 @@ class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, ServiceBase):
     # --- search ------------------------------------------------------------------------
     def search(
         self,
-        query: str,
+        request: SearchBody | str,
+        /,
         *,
         principal: Principal,
-        libraries: Sequence[str] = (),
-        versions: dict[str, str] | None = None,
-        kinds: Sequence[str] = (),
-        k: int = 10,
         doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
+        **fields: Any,
     ) -> list[SearchHit]:
+        """Hybrid search of the snippets and the insights the caller may see.
+
+        ``request``: a ``SearchBody``, or its fields (``search(query, k=5)``).
+        """
+        body = given(SearchBody, (request,), fields)
         filters = SearchFilters(
-            libraries=list(libraries), versions=versions or {}, kinds=list(kinds)
+            libraries=list(body.libraries), versions=dict(body.versions), kinds=list(body.kinds)
         )
-        request = SearchRequest(query, principal, filters, k, tuple(doc_types))
-        self.searcher.validate(request)
+        asked = SearchRequest(body.query, principal, filters, body.k, tuple(doc_types))
+        self.searcher.validate(asked)
         self.check_space()
         if self._nothing_in_yet():
             return []
-        return self.searcher.search(request)
+        return self.searcher.search(asked)
 
     def _nothing_in_yet(self) -> bool:
         """A first build has written nothing yet: no query needs embedding.

@@ -30,6 +30,7 @@ from typing import Any
 from spark_memory.errors import InvalidInput, NotFound
 from spark_memory.models import MAX_K, MAX_TEXT_CHARS, Outcome, Principal, utcnow
 from spark_memory.requests import SESSION_HEADER as SESSION_HEADER
+from spark_memory.requests import FeedbackBody, TraceBody
 from spark_memory.results import (  # defined there; importable from here too
     RunOutcome as RunOutcome,
 )
@@ -168,14 +169,15 @@ def record_run(
 ) -> RunReport:
     """Store a run as a trace tied to what was served, and vote on that with its outcome."""
     served = ledger.since_last_run(principal, session)[:MAX_VOTES]
-    receipt = api.record_trace(
-        run.task or f"run `{run.command}`",
+    trace = TraceBody.given(
+        task=run.task or f"run `{run.command}`",
         outcome=run.outcome,
         test_output=_summary(run),
         error=run.error,
         environment=run.environment,
         served_ids=served,
     )
+    receipt = api.record_trace(trace)
     votes = _vote(api, served, run.outcome) if run.outcome in _VERIFIED else []
     ledger.mark_run(principal, session, served, receipt.id)
     return RunReport(receipt, served, votes)
@@ -188,7 +190,8 @@ def _vote(api: AgentApi, ids: list[str], outcome: Outcome) -> list[str]:
     out = []
     for target in ids:
         try:
-            out.append(api.share_feedback(target, verified=outcome).id)
+            vote = FeedbackBody.given(target_id=target, verified=outcome)
+            out.append(api.share_feedback(vote).id)
         except NotFound:
             continue  # erased or no longer visible since it was served: nothing to vote on
     return out

@@ -8,22 +8,19 @@ protocols; ``SparkClient`` satisfies both over HTTP (the key decides the princip
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Protocol
 
-from spark_memory.coach.models import DEFAULT_BUDGET_TOKENS, Mode, Recommendation
-from spark_memory.learning.policy import SecretPolicy
+from spark_memory.coach.models import Recommendation
 from spark_memory.learning.undo import EraseReport
-from spark_memory.models import (
-    Evidence,
-    Insight,
-    InsightKind,
-    Outcome,
-    Principal,
-    Scope,
-    SearchHit,
-    Snippet,
+from spark_memory.models import Insight, Principal, SearchHit, Snippet
+from spark_memory.requests import (
+    EnrichBody,
+    FeedbackBody,
+    MemoryBody,
+    RecommendBody,
+    SearchBody,
+    TraceBody,
 )
 from spark_memory.service.experience import WriteReceipt
 from spark_memory.service.facade import Spark, StoreStats
@@ -31,26 +28,11 @@ from spark_memory.store.protocol import AuditEntry, EpochRecord, LibraryStat
 
 
 class AgentApi(Protocol):
-    def search(
-        self,
-        query: str,
-        *,
-        libraries: Sequence[str] = (),
-        versions: dict[str, str] | None = None,
-        kinds: Sequence[str] = (),
-        k: int = 10,
-    ) -> list[SearchHit]: ...
+    """Each verb takes its request model (``spark_memory.requests``), declared there once."""
 
-    def recommend(
-        self,
-        task: str,
-        *,
-        code: str | None = None,
-        error: str | None = None,
-        environment: Mapping[str, str] | None = None,
-        budget_tokens: int = DEFAULT_BUDGET_TOKENS,
-        mode: Mode | str = Mode.AUTO,
-    ) -> Recommendation: ...
+    def search(self, request: SearchBody, /) -> list[SearchHit]: ...
+
+    def recommend(self, request: RecommendBody, /) -> Recommendation: ...
 
     def get_memory(self, insight_id: str) -> Insight: ...
 
@@ -59,47 +41,15 @@ class AgentApi(Protocol):
     def stats(self) -> StoreStats: ...
 
     def create_memory(
-        self,
-        title: str,
-        content: str,
-        *,
-        query: str = "",
-        tags: Sequence[str] = (),
-        kind: InsightKind | str = InsightKind.PRACTICE,
-        scope: Scope | str = Scope.ORG,
-        evidence: Evidence | None = None,
-        secrets: SecretPolicy | None = None,
-        idempotency_key: str | None = None,
+        self, request: MemoryBody, /, *, idempotency_key: str | None = None
     ) -> WriteReceipt: ...
 
-    def enrich_memory(
-        self, insight_id: str, addition: str, *, tags: Sequence[str] = (), query: str = ""
-    ) -> WriteReceipt: ...
+    def enrich_memory(self, insight_id: str, request: EnrichBody, /) -> WriteReceipt: ...
 
-    def share_feedback(
-        self,
-        target_id: str,
-        *,
-        relevant: bool | None = None,
-        correct: bool | None = None,
-        verified: Outcome | str | None = None,
-        comment: str = "",
-    ) -> WriteReceipt: ...
+    def share_feedback(self, request: FeedbackBody, /) -> WriteReceipt: ...
 
     def record_trace(
-        self,
-        task: str,
-        *,
-        code: str = "",
-        outcome: Outcome | str = Outcome.UNKNOWN,
-        test_output: str = "",
-        error: str = "",
-        correction: str = "",
-        environment: Mapping[str, str] | None = None,
-        model: str = "",
-        served_ids: Sequence[str] = (),
-        secrets: SecretPolicy | None = None,
-        idempotency_key: str | None = None,
+        self, request: TraceBody, /, *, idempotency_key: str | None = None
     ) -> WriteReceipt: ...
 
 
@@ -120,8 +70,7 @@ class SparkApi(AgentApi, Protocol):
 class BoundSpark:
     """The façade's verbs on behalf of one principal (an API key's, or the local one).
 
-    The verbs' signatures are the protocols' above; each method forwards its arguments
-    as they are and adds the principal, so no signature is written out again here.
+    Each method hands the request on as it is and adds the principal.
     """
 
     def __init__(self, spark: Spark, principal: Principal, *, shown_as: str = "") -> None:
@@ -131,11 +80,11 @@ class BoundSpark:
         self.shown_as = shown_as
 
     # --- what an agent does ------------------------------------------------------------------
-    def search(self, *args: Any, **kwargs: Any) -> list[SearchHit]:
-        return self.spark.search(*args, **kwargs, principal=self.principal)
+    def search(self, request: SearchBody, /) -> list[SearchHit]:
+        return self.spark.search(request, principal=self.principal)
 
-    def recommend(self, *args: Any, **kwargs: Any) -> Recommendation:
-        return self.spark.recommend(*args, **kwargs, principal=self.principal)
+    def recommend(self, request: RecommendBody, /) -> Recommendation:
+        return self.spark.recommend(request, principal=self.principal)
 
     def get_memory(self, insight_id: str) -> Insight:
         return self.spark.get_memory(insight_id, principal=self.principal)
@@ -143,17 +92,25 @@ class BoundSpark:
     def kb_show(self, snippet_id: str) -> Snippet:
         return self.spark.kb_show(snippet_id)  # the knowledge base is public
 
-    def create_memory(self, *args: Any, **kwargs: Any) -> WriteReceipt:
-        return self.spark.create_memory(*args, **kwargs, principal=self.principal)
+    def create_memory(
+        self, request: MemoryBody, /, *, idempotency_key: str | None = None
+    ) -> WriteReceipt:
+        return self.spark.create_memory(
+            request, idempotency_key=idempotency_key, principal=self.principal
+        )
 
-    def enrich_memory(self, *args: Any, **kwargs: Any) -> WriteReceipt:
-        return self.spark.enrich_memory(*args, **kwargs, principal=self.principal)
+    def enrich_memory(self, insight_id: str, request: EnrichBody, /) -> WriteReceipt:
+        return self.spark.enrich_memory(insight_id, request, principal=self.principal)
 
-    def share_feedback(self, *args: Any, **kwargs: Any) -> WriteReceipt:
-        return self.spark.share_feedback(*args, **kwargs, principal=self.principal)
+    def share_feedback(self, request: FeedbackBody, /) -> WriteReceipt:
+        return self.spark.share_feedback(request, principal=self.principal)
 
-    def record_trace(self, *args: Any, **kwargs: Any) -> WriteReceipt:
-        return self.spark.record_trace(*args, **kwargs, principal=self.principal)
+    def record_trace(
+        self, request: TraceBody, /, *, idempotency_key: str | None = None
+    ) -> WriteReceipt:
+        return self.spark.record_trace(
+            request, idempotency_key=idempotency_key, principal=self.principal
+        )
 
     # --- what an org admin does ------------------------------------------------------------
     def curate(self) -> EpochRecord:
