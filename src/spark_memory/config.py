@@ -1,7 +1,8 @@
 """The one place that reads configuration.
 
-Settings come from, lowest priority first: defaults, ``$SPARK_HOME/config.toml``,
-then ``SPARK_*`` environment variables. Nothing is read at import; callers ask
+Settings come from, lowest priority first: defaults, the home's ``config.toml`` (the
+home given to ``Settings.load``, else ``$SPARK_HOME``, else ``~/.spark``), then
+``SPARK_*`` environment variables. Nothing is read at import; callers ask
 ``Settings.load()`` and pass the result down.
 """
 
@@ -83,8 +84,11 @@ class Settings:
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings of ``home`` when given (its config.toml is the one read), else of
+        ``$SPARK_HOME``, else of ``~/.spark``."""
         env = os.environ if environ is None else environ
-        home = Path(env.get("SPARK_HOME") or Path.home() / ".spark").expanduser()
+        given = overrides.pop("home", None) or env.get("SPARK_HOME") or Path.home() / ".spark"
+        home = Path(given).expanduser()
         values: dict[str, Any] = {"home": home}
         values.update(_read_file(home / "config.toml"))
         values.update(_read_env(env))

@@ -41,12 +41,8 @@ class CliContext:
 
     @property
     def settings(self) -> Settings:
-        overrides = dict(self.overrides)
-        home = overrides.pop("home", None)
-        if home is None:
-            return Settings.load(**overrides)
         # `--home` is $SPARK_HOME for this command: its config.toml is the one read.
-        return Settings.load({**os.environ, "SPARK_HOME": str(home)}, **overrides)
+        return Settings.load(**self.overrides)
 
     @property
     def spark(self) -> SparkApi:
