@@ -26,9 +26,12 @@ _COLUMNS = (
     "id, kind, payload, lane, state, attempts, max_attempts, created,"
     " lease_owner, lease_token, lease_expires, finished, result, error"
 )
+# clock_timestamp() moves on within a transaction: a lease may lapse between
+# _fail_abandoned and this, so a job on its last attempt is never a candidate here.
 _CLAIMABLE = (
     "((j.state = 'queued' AND j.run_after <= clock_timestamp())"
-    " OR (j.state = 'running' AND j.lease_expires < clock_timestamp()))"
+    " OR (j.state = 'running' AND j.lease_expires < clock_timestamp()"
+    " AND j.attempts < j.max_attempts))"
 )
 _LANE_FREE = (
     "(j.lane = '' OR NOT EXISTS (SELECT 1 FROM jobs r"
