@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.child_pytest import REPO, run_one_test
+
 ONE_TEST = "tests/store/test_contract.py::test_integrity_check_is_clean"
 
 
@@ -21,19 +21,8 @@ def run_without_pgserver(tmp_path: Path, ci: str | None) -> subprocess.Completed
     stub = tmp_path / "stub" / "pgserver"
     stub.mkdir(parents=True)
     (stub / "__init__.py").write_text('raise ImportError("hidden by a test", name="pgserver")\n')
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
-    env["PYTHONPATH"] = os.pathsep.join([str(stub.parent), str(REPO)])
-    if ci is not None:
-        env["CI"] = ci
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", ONE_TEST],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    path = os.pathsep.join([str(stub.parent), str(REPO)])
+    return run_one_test(ONE_TEST, ci, {"PYTHONPATH": path})
 
 
 @pytest.mark.slow

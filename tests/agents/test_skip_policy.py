@@ -6,31 +6,19 @@ so the policy in tests/agents/conftest.py is tested the way a developer meets it
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.child_pytest import run_one_test
+
 ONE_TEST = "tests/agents/test_tool_results.py::test_codex_gives_its_model_the_advice"
 
 
 def run_without_agents(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
-    env["SPARK_AGENTS_BIN"] = str(tmp_path)  # holds no claude, codex or node
-    if ci is not None:
-        env["CI"] = ci
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", ONE_TEST],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    # tmp_path holds no claude, codex or node
+    return run_one_test(ONE_TEST, ci, {"SPARK_AGENTS_BIN": str(tmp_path)}, "-rs")
 
 
 @pytest.mark.slow

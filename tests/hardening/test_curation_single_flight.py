@@ -4,8 +4,9 @@ it was started (HTTP, CLI, worker)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
-import time
+from collections.abc import Callable
 
 import httpx
 
@@ -17,15 +18,22 @@ from spark_memory.service.jobs import CURATION_LOCK
 from spark_memory.store.sqlite import SqliteStore
 from tests.interfaces.server import Server
 from tests.learning.conftest import OTHER_TASK, admin, failed_then_fixed, register, spark
+from tests.support.waiting import wait_until
 
 __all__ = ["spark"]
 
 
-class _Slow(DeterministicGeneraliser):
-    """Takes its time, as an LLM would: epochs started together overlap."""
+class _Held(DeterministicGeneraliser):
+    """Holds an epoch open, as a slow LLM would, until ``release()`` holds: the epochs
+    started together overlap for certain. (Were they not single-flight, every epoch
+    would be held until the deadline, and the test would fail on their count.)"""
+
+    def __init__(self, release: Callable[[], bool]) -> None:
+        self.release = release
 
     def generalise(self, group: Group) -> Lesson:
-        time.sleep(0.5)
+        with contextlib.suppress(AssertionError):
+            wait_until(self.release, "the other curate calls to be refused", seconds=10)
         return super().generalise(group)
 
 
@@ -35,8 +43,8 @@ def test_concurrent_curate_calls_make_one_epoch(spark: Spark) -> None:
         register(spark, who, 0.9)
         failed_then_fixed(spark, who)
         failed_then_fixed(spark, who, OTHER_TASK)
-    spark._generaliser = _Slow()
     outcomes: list[str] = []
+    spark._generaliser = _Held(lambda: outcomes.count("conflict") == 3)
     start = threading.Barrier(4)
 
     def call() -> None:

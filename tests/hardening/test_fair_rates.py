@@ -37,7 +37,7 @@ def test_the_store_keeps_one_bucket_per_org(store: Store) -> None:
     wait = store.spend_rate("org-a", 3.0, 1.0, 4.0)
     assert 1.5 < wait <= 2.0  # 1 unit left, 2 more needed at 1 unit per second
     assert store.spend_rate("org-b", 4.0, 1.0, 4.0) == 0.0
-    time.sleep(0.3)
+    time.sleep(0.3)  # the refill over time on the store's clock is what is tested
     assert store.spend_rate("org-a", 1.0, 1.0, 4.0) == 0.0
 
 

@@ -41,6 +41,7 @@ def test_an_org_over_its_rate_gets_429_and_other_orgs_do_not(strict: Server) -> 
     assert int(refused[0].headers["Retry-After"]) >= 1
     assert refused[0].json()["error"] == "RateLimited"
     assert [r.status_code for r in other] == [200, 200]
+    # The wait is what is tested: after the Retry-After it was told, the org is served.
     time.sleep(int(refused[-1].headers["Retry-After"]))
     assert burst(strict, "writer", 1)[0].status_code == 200
 
@@ -55,7 +56,8 @@ def test_the_mcp_endpoint_shares_the_orgs_rate(strict: Server) -> None:
 
 
 def test_the_client_waits_out_a_429_when_asked_to(strict: Server) -> None:
-    time.sleep(2)  # a full bucket
+    # A full bucket after the tests before: a bucket cannot be read without spending it.
+    time.sleep(2)
     with SparkClient(strict.url, strict.keys["admin"], retries=0) as impatient:
         errors = [_search_error(impatient) for _ in range(8)]
     assert any(isinstance(e, RateLimited) and e.retry_after >= 1 for e in errors)

@@ -208,7 +208,7 @@ def write_through_both_replicas(
         t.start()
     while any(t.is_alive() for t in threads):
         operator.enqueue_curation(principal=LOCAL_PRINCIPAL)  # coalesced while one waits
-        time.sleep(0.2)
+        time.sleep(0.2)  # the pace of this load, not a wait for anything
     for t in threads:
         t.join()
     if errors:
