@@ -15,6 +15,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from spark_memory import __version__
 from spark_memory.cli.main import cli
 from spark_memory.service.kb_progress import FILE_NAME, IngestProgress, recorded
 from tests.console.conftest import Seeded
@@ -121,6 +122,7 @@ def test_the_operator_removes_a_library_confirmed_and_audited(
     confirm = operator.get("/kb/remove", params={"library": "tinylib", "version": "1.0"})
     assert confirm.status_code == 200
     assert "deleted for every org" in confirm.text
+    assert f"Spark {__version__} ·" in confirm.text  # the footer keeps Spark's own version
     count = re.search(r"Its (\d+) snippets", confirm.text)
     assert count is not None
     done = operator.post(

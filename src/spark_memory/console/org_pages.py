@@ -119,7 +119,7 @@ def _kb(router: APIRouter, console: Console) -> None:
             "kb_remove.html",
             principal,
             library=library,
-            version=version,
+            lib_version=version,  # "version" is Spark's, in the footer
             count=count,
         )
 
