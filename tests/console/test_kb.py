@@ -148,6 +148,30 @@ def test_the_operator_removes_a_library_confirmed_and_audited(
     assert "replaced by the 2.0 docs" in entry["detail"]
     gone = operator.get("/kb/remove", params={"library": "tinylib"})
     assert gone.status_code == 404
+    removed = operator.get("/kb").text.split('id="removed-h"')[1]
+    assert "<td>tinylib==1.0</td>" in removed
+    assert "replaced by the 2.0 docs" in removed
+
+
+def test_a_removal_with_the_cli_is_audited_too(
+    seeded: Seeded, operator: httpx.Client, tmp_path: Path
+) -> None:
+    (tmp_path / "guide.md").write_text(GUIDE, "utf-8")
+    code, out = spark_cli(
+        seeded, "kb", "ingest", "--guides", str(tmp_path), "--library", "tinylib",
+        "--doc-version", "2.0",
+    )  # fmt: skip
+    assert code == 0, out
+    code, out = spark_cli(
+        seeded, "kb", "remove", "tinylib", "--version", "2.0", "--reason", "cli cleanup"
+    )
+    assert code == 0, out
+    assert "removed 2 snippets" in out
+    removed = operator.get("/kb").text.split('id="removed-h"')[1]
+    assert "<td>tinylib==2.0</td>" in removed
+    assert "cli cleanup" in removed
+    with client(seeded, seeded.key("admin")) as admin:
+        assert 'id="removed-h"' not in admin.get("/kb").text  # the operator's log only
 
 
 @pytest.mark.parametrize("who", ["admin", "reader"])

@@ -10,6 +10,8 @@ import click
 
 from spark_memory.cli.context import CliContext, emit_json, pass_ctx
 from spark_memory.cli.progress import progress_bar
+from spark_memory.models import LOCAL_PRINCIPAL
+from spark_memory.service import governance
 from spark_memory.service.base import Progress
 from spark_memory.service.kb_progress import recorded
 from spark_memory.service.knowledge import DEFAULT_LIBRARIES, KbIngestResult
@@ -180,11 +182,16 @@ def stats_cmd(obj: CliContext, as_json: bool) -> None:
 @kb_group.command("remove")
 @click.argument("library")
 @click.option("--version", "version", default=None, help="Only this version.")
+@click.option("--reason", default="", help="Why, for the audit log.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
-def remove_cmd(obj: CliContext, library: str, version: str | None, as_json: bool) -> None:
-    """Remove a library (or one version of it) from the knowledge base."""
-    result = obj.local.kb_remove(library, version)
+def remove_cmd(
+    obj: CliContext, library: str, version: str | None, reason: str, as_json: bool
+) -> None:
+    """Remove a library (or one version of it) from the knowledge base (audited)."""
+    result = governance.remove_library(
+        obj.local, library, version, reason=reason, principal=LOCAL_PRINCIPAL
+    )
     if as_json:
         emit_json({"deleted": result.deleted})
     else:

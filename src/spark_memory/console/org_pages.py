@@ -100,6 +100,7 @@ def _kb(router: APIRouter, console: Console) -> None:
             build=found.kb_build,
             ingest=read_ingest(console.spark.settings.home),
             jobs=console.spark.jobs(limit=_JOBS) if operator else [],
+            removals=console_reads.kb_removals(console.spark, principal=principal),
         )
 
     @router.get("/kb/remove")

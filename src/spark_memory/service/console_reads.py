@@ -42,6 +42,7 @@ _FLAGGED = 50  # flagged lessons listed at most
 QUEUE_PAGE = 50  # quarantined lessons per page of the review queue, newest first
 _TRACES = 2_000  # an org's latest traces searched for the ones served an insight
 _AUDIT = 5_000  # audit entries counted for usage per agent
+_REMOVALS = 20  # knowledge base removals listed
 LOW_TRUST = 0.2  # a lower credible bound below this flags an active lesson for review
 REDACTED = "[REDACTED:"
 
@@ -254,6 +255,13 @@ def org_members(spark: Spark, *, principal: Principal) -> list[AgentUsage]:
         )
         for a in agents
     ]
+
+
+def kb_removals(spark: Spark, *, principal: Principal) -> list[AuditEntry]:
+    """The knowledge base's audited removals, newest first (the operator's log only)."""
+    if principal != LOCAL_PRINCIPAL:
+        return []
+    return [e for e in _recent_audit(spark, principal) if e.action == "kb.remove"][:_REMOVALS]
 
 
 def _recent_audit(spark: Spark, principal: Principal) -> list[AuditEntry]:
