@@ -80,10 +80,13 @@ def operator(seeded: Seeded, operator_key: str) -> Iterator[httpx.Client]:
         yield signed
 
 
-def test_a_finished_ingest_is_shown(seeded: Seeded, ingested: str) -> None:
+def test_a_finished_ingest_is_shown(seeded: Seeded, ingested: str, operator: httpx.Client) -> None:
     with client(seeded, seeded.key("reader")) as reader:
         page = reader.get("/kb").text
-    assert f"{ingested}: <strong>done</strong>" in page
+    # The server's folder is the operator's to see; others read what kind of source it was.
+    assert ingested not in page
+    assert "a documentation source: <strong>done</strong>" in page
+    assert f"{ingested}: <strong>done</strong>" in operator.get("/kb").text
     found = re.search(r"(\d+) of (\d+) snippets embedded", page)
     assert found is not None
     assert found.group(1) == found.group(2) != "0"
