@@ -232,10 +232,25 @@ def test_the_operator_watches_an_ingest_and_removes_a_library(
         bar = page.get_by_role("progressbar", name="torch: snippets embedded")
         assert bar.get_attribute("value") == "1200"
         shoot(page, shots, "kb")
-    page.get_by_role("link", name="Remove tinylib 1.0").click()
+    # By keyboard alone: Tab to the library's Remove, Enter, type the reason, Tab, Enter.
+    page.goto(f"{seeded.ui}/kb")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+        if label == "Remove tinylib 1.0":
+            break
+    else:
+        pytest.fail("Tab never reached 'Remove tinylib 1.0'")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/kb/remove?library=tinylib&version=1.0")
     shoot(page, shots, "kb_remove")
-    page.get_by_label("Reason").fill("superseded by the 2.0 guide")
-    page.get_by_role("button", name="Remove").click()
+    while page.evaluate("document.activeElement.id") != "reason":
+        page.keyboard.press("Tab")
+    page.keyboard.type("superseded by the 2.0 guide")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Remove"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ui/kb?done=*")
     assert "snippets of tinylib 1.0" in page.get_by_role("status").inner_text()
     assert "tinylib" not in page.get_by_role("table").first.inner_text()
 
