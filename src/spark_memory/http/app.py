@@ -39,6 +39,7 @@ from spark_memory.errors import InvalidInput, SparkError, StoreError
 from spark_memory.http.admin_routes import admin_router, kb_router
 from spark_memory.http.auth import Gate, McpGate
 from spark_memory.http.errors import ErrorBody, from_validation, http_error
+from spark_memory.http.fair_share import share_cpu
 from spark_memory.http.limits import BodyLimit, RateLimiter
 from spark_memory.http.logs import LOGGER, RequestLog
 from spark_memory.http.mcp_body import McpBodyLimit
@@ -87,6 +88,7 @@ def create_app(spark: Spark, options: ServeOptions | None = None) -> FastAPI:
     app.mount("/ui", console_app(spark, metrics.render))  # the web console
     if mcp_server is not None:
         _mount_mcp(app, mcp_server, gate, settings)
+    share_cpu(app, limiter, mcp_server)  # each request's CPU time is charged to its org
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if mcp_server is not None:  # outside the body limit: an MCP call over it is a tool error
         app.add_middleware(McpBodyLimit, limit=settings.max_body_bytes)

@@ -18,6 +18,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from spark_memory.errors import RateLimited, SparkError, Unauthorized
+from spark_memory.http.fair_share import bill_to
 from spark_memory.http.limits import RateLimiter, request_cost, send_error
 from spark_memory.http.metrics import Metrics
 from spark_memory.models import Principal
@@ -49,8 +50,10 @@ class Gate:
 
     def principal(self, headers: Mapping[str, str]) -> Principal:
         principal = self.spark.authenticate(key_from(headers))
+        cost = request_cost(headers)
         try:
-            self.limiter.check(principal.org_id, request_cost(headers))
+            bill_to(principal.org_id, cost)  # its CPU time is charged to its org's rate
+            self.limiter.check(principal.org_id, cost)
         except RateLimited:
             self.metrics.rate_limited()
             raise

@@ -5,10 +5,12 @@ at ``/mcp`` as well as the REST routes. The rate limit is a token bucket per org
 checked after authentication because the org comes from the key: many agents of one
 org share their org's rate, so no org can crowd out another.
 
-A request costs by its size, not one token each: 1 unit plus 1 per 8 KiB of body, so a
-maximum-size write (1 MiB, about 1.5 s of CPU to screen and review) spends the whole
-burst where a search spends one unit. With PostgreSQL as the store the buckets live in
-it (``Store.spend_rate``), so N replicas share one rate instead of multiplying it.
+A request costs by its size before it runs, 1 unit plus 1 per 8 KiB of body, and by
+the CPU time its work took once it has (``fair_share``: 1 unit per 2 ms, charged with
+``charge``, which may take the bucket below zero). A search costs about 1.5 units; a
+maximum-size trace about 90, most of it measured. With PostgreSQL as the store the
+buckets live in it (``Store.spend_rate``, ``Store.charge_rate``), so N replicas share
+one rate instead of multiplying it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from spark_memory.errors import PayloadTooLarge, RateLimited, SparkError
 from spark_memory.http.errors import http_error
 
 COST_BYTES = 8_192  # one more unit of rate per this many bytes of request body
+CPU_SECONDS = 0.002  # one more unit per this much CPU time the request's work took
 
 
 def request_cost(headers: Mapping[str, str]) -> float:
@@ -39,6 +42,8 @@ class SharedRates(Protocol):
     """Buckets kept where every replica sees them (the PostgreSQL store)."""
 
     def spend_rate(self, org_id: str, cost: float, rate: float, burst: float) -> float: ...
+
+    def charge_rate(self, org_id: str, cost: float, rate: float, burst: float) -> None: ...
 
 
 class RateLimiter:
@@ -71,9 +76,29 @@ class RateLimiter:
         if wait > 0:
             raise RateLimited(
                 f"your org is over its rate of {self.rate:g} units per second (a request"
-                f" costs 1 unit plus 1 per {COST_BYTES // 1024} KiB of body)",
+                f" costs 1 unit, plus 1 per {COST_BYTES // 1024} KiB of body, plus 1 per"
+                f" {CPU_SECONDS * 1000:g} ms of CPU time its work took)",
                 retry_after=wait,
             )
+
+    @property
+    def shared(self) -> bool:
+        """True when the buckets live in the store (charging them writes to it)."""
+        return self._shared is not None
+
+    def charge(self, org: str, cost: float) -> None:
+        """Take ``cost`` units for work already done (a request's CPU time): the bucket
+        may go below zero, and the org's next requests wait until it has refilled."""
+        if self.rate <= 0 or cost <= 0:
+            return
+        if self._shared is not None:
+            self._shared.charge_rate(org, cost, self.rate, float(self.burst))
+            return
+        with self._lock:
+            now = self._clock()
+            tokens, at = self._buckets.get(org, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+            self._buckets[org] = (tokens - cost, now)
 
     def _spend(self, org: str, cost: float) -> float:
         with self._lock:

@@ -293,6 +293,12 @@ class Store(Protocol):
         at most ``burst`` banked): 0.0 when spent, else the seconds until it could be."""
         ...
 
+    def charge_rate(self, org_id: str, cost: float, rate: float, burst: float) -> None:
+        """Take ``cost`` units from ``org_id``'s bucket whatever it holds (work already
+        done, such as a request's measured CPU time): the bucket may go below zero, and
+        ``spend_rate`` refuses until it has refilled."""
+        ...
+
     # --- idempotency and audit -----------------------------------------------------------
     def recall_idempotent(self, org_id: str, key: str) -> IdempotentWrite | None:
         """What was stored under an idempotency key, or None."""

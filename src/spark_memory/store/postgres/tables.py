@@ -170,6 +170,21 @@ class RecordTables:
 
         return self._db.write(write)
 
+    def charge_rate(self, org_id: str, cost: float, rate: float, burst: float) -> None:
+        params = {"org": org_id, "cost": cost, "rate": rate, "burst": burst}
+
+        def write(conn: Conn) -> None:
+            conn.execute(
+                "INSERT INTO rate_buckets AS b (org_id, tokens, at)"
+                " VALUES (%(org)s, %(burst)s - %(cost)s, clock_timestamp())"
+                " ON CONFLICT (org_id) DO UPDATE SET"
+                " tokens = LEAST(%(burst)s, b.tokens + EXTRACT(EPOCH FROM excluded.at - b.at)"
+                " * %(rate)s) - %(cost)s, at = excluded.at",
+                params,
+            )
+
+        self._db.write(write)
+
     def recall_idempotent(self, org_id: str, key: str) -> IdempotentWrite | None:
         found = self._db.query(
             "SELECT result_id, request_hash FROM idempotency WHERE org_id = %s AND key = %s",

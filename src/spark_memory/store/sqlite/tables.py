@@ -155,6 +155,18 @@ class RecordTables:
 
         return self._write(write)
 
+    def charge_rate(self, org_id: str, cost: float, rate: float, burst: float) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            now = time.time()
+            conn.execute(
+                "INSERT INTO rate_buckets (org_id, tokens, at) VALUES (?, ?, ?) ON CONFLICT"
+                " (org_id) DO UPDATE SET tokens = min(?, tokens + (excluded.at - at) * ?)"
+                " - ?, at = excluded.at",
+                (org_id, burst - cost, now, burst, rate, cost),
+            )
+
+        self._write(write)
+
     def recall_idempotent(self, org_id: str, key: str) -> IdempotentWrite | None:
         rows = self._query(
             "SELECT result_id, request_hash FROM idempotency WHERE org_id = ? AND key = ?",
