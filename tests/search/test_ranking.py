@@ -89,6 +89,21 @@ def test_private_paths_and_display_names() -> None:
     )
 
 
+def test_methods_inherited_from_one_class_stay_distinct_apis() -> None:
+    """Ingest writes the base class ("Inherited from pandas.core.generic.NDFrame."):
+    every method a class inherits is its own API, the same method under two classes
+    one. Keyed by the class alone, search collapsed Series.sample, DataFrame.size and
+    hundreds more into one result, and the evaluation credited one hit for all."""
+
+    def key(symbol: str) -> str:
+        text = f"{symbol}()\n\nInherited from pandas.core.generic.NDFrame.\n\nSomething."
+        return symbols.identity(symbol, "api", text, "snp_x")
+
+    assert key("pandas.Series.sample") == key("pandas.DataFrame.sample")
+    assert key("pandas.Series.sample") == "pandas.core.generic.NDFrame.sample"
+    assert key("pandas.Series.sample") != key("pandas.DataFrame.size")
+
+
 def test_a_guide_section_names_the_apis_it_teaches() -> None:
     text = (
         "User Guide > Group by > Transformation\n\nAPIs: pandas.DataFrame.groupby,"

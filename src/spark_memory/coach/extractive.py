@@ -102,14 +102,31 @@ def focus(sources: Sequence[Source], limit: int) -> list[Source]:
     if not ranked:
         return []
     floor = strength[ranked[0]] * RELATIVE_FLOOR
-    chosen = [sym for sym in ranked if strength[sym] >= floor][:limit]
-    return [min(groups[sym], key=_representative) for sym in chosen]
+    chosen: list[Source] = []
+    seen: set[str] = set()
+    for sym in ranked:
+        best = min(groups[sym], key=_representative)
+        if strength[sym] < floor or len(chosen) >= limit or api_key(best.hit) in seen:
+            continue
+        seen.add(api_key(best.hit))
+        chosen.append(best)
+    return chosen
+
+
+def api_key(hit: SearchHit) -> str:
+    """One key for the pages of one API: a method every class inherits from one base
+    (``DataFrame.sample`` and ``Series.sample``, both ``NDFrame.sample``) is documented
+    by the same words under each class, and is one thing to cite, not two."""
+    if not hit.text or howto.is_section(hit):
+        return hit.symbol or hit.id
+    return f"{hit.symbol.rsplit('.', 1)[-1]}: {docs.read(hit.text).summary}"
 
 
 def see_also(docs: Sequence[Source], cited: Sequence[Source], total: int) -> list[Source]:
     """The best-ranked sections and APIs not cited yet, one per symbol, until ``total``
     distinct sources are cited; none below SEE_ALSO_FLOOR of the best."""
     seen = {s.hit.symbol or s.id for s in cited}
+    same = {api_key(s.hit) for s in cited}
     best = max((s.score for s in docs), default=0.0)
     out: list[Source] = []
     for source in docs:
@@ -118,9 +135,12 @@ def see_also(docs: Sequence[Source], cited: Sequence[Source], total: int) -> lis
         hit = source.hit
         key = hit.symbol or source.id
         wanted = hit.kind in _API_KINDS or howto.is_section(hit)
-        if key in seen or not wanted or _is_module(hit) or source.score < best * SEE_ALSO_FLOOR:
+        if key in seen or api_key(hit) in same or not wanted or _is_module(hit):
+            continue
+        if source.score < best * SEE_ALSO_FLOOR:
             continue
         seen.add(key)
+        same.add(api_key(hit))
         source.found_by.append(SEE_ALSO)
         out.append(source)
     return out

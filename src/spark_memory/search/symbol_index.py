@@ -14,8 +14,9 @@ teach stay (pandas documents its GroupBy methods as ``pandas.core.groupby.*``).
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from spark_memory.models import DocType, SearchFilters, SearchHit, Snippet
@@ -116,17 +117,41 @@ class SymbolIndex:
         snippet (seconds on a large knowledge base), which a search must not wait for."""
         if self._current_stamp() != self._stamp and not self._building.is_set():
             self._building.set()
-            threading.Thread(target=self._build_behind, daemon=True).start()
+            # not a daemon: one killed inside SQLite at interpreter exit can crash it;
+            # at exit the build is told to stop and is joined after its current batch
+            threading.Thread(target=self._build_behind, name="spark-symbols").start()
         return self._names
 
     def _build_behind(self) -> None:
         try:
-            self.current()
+            stamp = self._current_stamp()
+            batches = _until(self.store.iter_snippets(4096), _exiting())
+            names = _build(batches)
+            if not _exiting().is_set():
+                with self._lock:
+                    self._names, self._stamp = names, stamp
+        except Exception:  # noqa: BLE001 - a closed store at exit; the next peek retries
+            pass
         finally:
             self._building.clear()
 
     def _current_stamp(self) -> tuple[tuple[str, str, int], ...]:
         return tuple((s.library, s.version, s.snippets) for s in self.store.library_stats())
+
+
+@functools.cache
+def _exiting() -> threading.Event:
+    """Set when the interpreter starts to exit, before it joins non-daemon threads."""
+    event = threading.Event()
+    threading._register_atexit(event.set)  # type: ignore[attr-defined]  # as concurrent.futures
+    return event
+
+
+def _until(batches: Iterable[list[Snippet]], stop: threading.Event) -> Iterator[list[Snippet]]:
+    for batch in batches:
+        if stop.is_set():
+            return
+        yield batch
 
 
 def _build(batches: Iterable[list[Snippet]]) -> SymbolNames:
@@ -154,9 +179,12 @@ def _build(batches: Iterable[list[Snippet]]) -> SymbolNames:
                 members[s.symbol] = key
                 page_keys[s.id] = key
     public = {}
+    shown_by_key: dict[str, str] = {}  # an inherited method's group has hundreds of names
     for symbol, key in members.items():
         if symbols.is_private(symbol):
-            shown = symbols.display_name(groups[key])
+            if key not in shown_by_key:
+                shown_by_key[key] = symbols.display_name(groups[key])
+            shown = shown_by_key[key]
             if shown != symbol and not symbols.is_private(shown):
                 public[symbol] = shown
     # an API is internal when none of its names is public and no section teaches it

@@ -49,9 +49,18 @@ def aliases(text: str) -> list[str]:
     return [a.strip() for a in found[1].split(",") if _NAME.match(a.strip())]
 
 
-def inherited_from(text: str) -> str:
+def inherited_from(text: str, symbol: str = "") -> str:
+    """The API an inherited copy documents again. Ingest names the base *class*
+    ("Inherited from pandas.core.generic.NDFrame."): the method is that class's member
+    of the same name. Keyed by the class alone, every method a class inherits
+    (``Series.sample``, ``DataFrame.size``, ``Series.pipe``) would be one API."""
     found = _INHERITED.search(text)
-    return found[1] if found else ""
+    if not found:
+        return ""
+    origin, last = found[1], symbol.rsplit(".", 1)[-1]
+    if not last or origin.rsplit(".", 1)[-1] == last:
+        return origin
+    return f"{origin}.{last}"
 
 
 def taught(text: str) -> list[str]:
@@ -71,7 +80,7 @@ def names(symbol: str, kind: str, text: str, apis: Sequence[str] = ()) -> tuple[
     """Every API name a snippet stands for: symbol, aliases, origin; a section's APIs."""
     if is_section(symbol, kind):
         return tuple(dict.fromkeys([*apis, *taught(text)]))
-    origin = inherited_from(text)
+    origin = inherited_from(text, symbol)
     found = [symbol, *aliases(text), *([origin] if origin else [])]
     return tuple(dict.fromkeys(n for n in found if n))
 
@@ -81,4 +90,4 @@ def identity(symbol: str, kind: str, text: str, snippet_id: str) -> str:
     copies); a guide section is its own."""
     if kind not in API_KINDS or not symbol or is_section(symbol, kind):
         return snippet_id
-    return inherited_from(text) or symbol
+    return inherited_from(text, symbol) or symbol
