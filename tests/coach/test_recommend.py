@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from spark_memory.coach.extractive import MAX_APIS, MAX_SOURCES
@@ -10,7 +12,7 @@ from spark_memory.coach.render import estimate_tokens, render
 from spark_memory.errors import InvalidInput, PayloadTooLarge, ProviderUnavailable
 from spark_memory.models import LOCAL_PRINCIPAL, MAX_QUERY_CHARS, MAX_TEXT_CHARS, DocType, make_id
 from spark_memory.service import Spark
-from tests.coach.conftest import APPEND_ERROR
+from tests.coach.conftest import APPEND_ERROR, api, open_spark
 
 OLD_PANDAS = {"pandas": "1.5.3"}
 COUNT_TASK = (
@@ -217,3 +219,32 @@ def test_the_rest_of_what_search_ranks_best_is_named_once_after_the_steps(spark:
         cited = next(c for c in rec.citations if c.id == i)
         assert f"`{cited.symbol}`" in also.text or f"“{cited.title}”" in also.text
     assert_grounded(rec)
+
+
+def test_one_api_is_cited_once_under_two_classes_or_two_names(tmp_path: Path) -> None:
+    """An inherited method documented under each class, and an alias under one class,
+    read the same: an agent is shown the API once, and the next API instead."""
+    same = "Return a random sample of items from an axis of object."
+    alias = "Return a list of the values."
+    pages = [
+        api(symbol, signature, summary, version="2.2.0")  # the version pandas is served at
+        for symbol, signature, summary in (
+            ("pandas.DataFrame.sample", "(n=None)", same),
+            ("pandas.Series.sample", "(n=None)", same),
+            ("pandas.Index.tolist", "()", alias),
+            ("pandas.Index.to_list", "()", alias),
+        )
+    ]
+    with open_spark(tmp_path) as spark:
+        spark.store.upsert_snippets(
+            pages, spark.embedder.embed([p.embed_text for p in pages]), spark.space
+        )
+        cited = [
+            {
+                c.symbol
+                for c in spark.recommend(f"In pandas: {ask}", principal=LOCAL_PRINCIPAL).citations
+            }
+            for ask in (same, alias)
+        ]
+    assert len(cited[0] & {"pandas.DataFrame.sample", "pandas.Series.sample"}) == 1
+    assert len(cited[1] & {"pandas.Index.tolist", "pandas.Index.to_list"}) == 1

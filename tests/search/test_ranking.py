@@ -154,3 +154,25 @@ def test_internal_pages_stay_out_unless_a_guide_teaches_them_or_the_query_names_
     rec = spark.recommend("shift index by desired number of periods", principal=LOCAL_PRINCIPAL)
     assert "pandas.core.internals.Block.shift" not in [c.symbol for c in rec.citations]
     assert "pandas.core.internals.Block.shift" in found("pandas.core.internals.Block.shift")
+
+
+def test_an_api_its_page_marks_deprecated_ranks_below_an_equal_match(spark: Spark) -> None:
+    summary = "Parse columns of date strings into one datetime column."
+    old = api(
+        "pandas.io.date_converters.parse_date_time",
+        "(date_col, time_col)",
+        summary,
+        notes=".. deprecated:: 1.2\n    Use pandas.to_datetime instead.",
+        version="2.2.0",
+    )
+    # the deprecated page matches the question exactly, the current one nearly
+    new = api("pandas.to_datetime", "(arg, format=None)", "Parse date strings.", version="2.2.0")
+    pages = [old, new]
+    spark.store.upsert_snippets(
+        pages, spark.embedder.embed([p.embed_text for p in pages]), spark.space
+    )
+    hits = spark.search(summary, principal=LOCAL_PRINCIPAL, k=5, libraries=["pandas"])
+    shown = [h.symbol for h in hits]
+    assert shown.index("pandas.to_datetime") < shown.index(
+        "pandas.io.date_converters.parse_date_time"
+    )

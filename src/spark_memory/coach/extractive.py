@@ -106,27 +106,33 @@ def focus(sources: Sequence[Source], limit: int) -> list[Source]:
     seen: set[str] = set()
     for sym in ranked:
         best = min(groups[sym], key=_representative)
-        if strength[sym] < floor or len(chosen) >= limit or api_key(best.hit) in seen:
+        keys = api_keys(best.hit)
+        if strength[sym] < floor or len(chosen) >= limit or keys & seen:
             continue
-        seen.add(api_key(best.hit))
+        seen |= keys
         chosen.append(best)
     return chosen
 
 
-def api_key(hit: SearchHit) -> str:
-    """One key for the pages of one API: a method every class inherits from one base
-    (``DataFrame.sample`` and ``Series.sample``, both ``NDFrame.sample``) is documented
-    by the same words under each class, and is one thing to cite, not two."""
+def api_keys(hit: SearchHit) -> set[str]:
+    """Keys shared by the pages of one API, to cite it once: a method every class
+    inherits from one base is documented by the same words under each class
+    (``DataFrame.sample``, ``Series.sample``), and an alias by the same words under
+    the same class (``Index.tolist``, ``Index.to_list``)."""
     if not hit.text or howto.is_section(hit):
-        return hit.symbol or hit.id
-    return f"{hit.symbol.rsplit('.', 1)[-1]}: {docs.read(hit.text).summary}"
+        return {hit.symbol or hit.id}
+    summary = docs.read(hit.text).summary
+    if not summary:
+        return {hit.symbol or hit.id}
+    owner, _, name = hit.symbol.rpartition(".")
+    return {f"{name}: {summary}", f"{owner}. {summary}"}
 
 
 def see_also(docs: Sequence[Source], cited: Sequence[Source], total: int) -> list[Source]:
     """The best-ranked sections and APIs not cited yet, one per symbol, until ``total``
     distinct sources are cited; none below SEE_ALSO_FLOOR of the best."""
     seen = {s.hit.symbol or s.id for s in cited}
-    same = {api_key(s.hit) for s in cited}
+    same = {key for s in cited for key in api_keys(s.hit)}
     best = max((s.score for s in docs), default=0.0)
     out: list[Source] = []
     for source in docs:
@@ -135,12 +141,13 @@ def see_also(docs: Sequence[Source], cited: Sequence[Source], total: int) -> lis
         hit = source.hit
         key = hit.symbol or source.id
         wanted = hit.kind in _API_KINDS or howto.is_section(hit)
-        if key in seen or api_key(hit) in same or not wanted or _is_module(hit):
+        keys = api_keys(hit)
+        if key in seen or keys & same or not wanted or _is_module(hit):
             continue
         if source.score < best * SEE_ALSO_FLOOR:
             continue
         seen.add(key)
-        same.add(api_key(hit))
+        same |= keys
         source.found_by.append(SEE_ALSO)
         out.append(source)
     return out

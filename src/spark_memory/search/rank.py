@@ -8,6 +8,8 @@
   only its match to the query does (``fusion.Floors``).
 - ``object_focus``: a method of the object the query is about (DataFrame, Series,
   GroupBy, ndarray, Tensor) goes before the same-scored method of another class.
+- ``deprecated``: an API its own page marks deprecated (a ``.. deprecated::`` line,
+  "[*Deprecated*]") scores half: an agent should be shown what replaced it.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ OBJECT_WORDS: dict[str, tuple[str, ...]] = {
     "index": ("Index",),
 }
 _WORD = re.compile(r"[A-Za-z]+")
+DEPRECATED_FACTOR = 0.5
+_DEPRECATED = re.compile(r"^\.\. deprecated::|^\[\*Deprecated\*\]|^DEPRECATED:", re.M)
 
 
 def focus_objects(text: str) -> frozenset[str]:
@@ -65,6 +69,8 @@ def collapse(hits: Sequence[SearchHit], query: str = "") -> list[SearchHit]:
     objects = focus_objects(query)
     groups: dict[str, list[SearchHit]] = {}
     for hit in hits:
+        if deprecated(hit):
+            hit = hit.model_copy(update={"score": hit.score * DEPRECATED_FACTOR})
         groups.setdefault(_identity(hit), []).append(hit)
     out = []
     for members in groups.values():
@@ -74,6 +80,12 @@ def collapse(hits: Sequence[SearchHit], query: str = "") -> list[SearchHit]:
             score *= 1.0 + OBJECT_BONUS
         out.append(_shown(best, members, score))
     return sorted(out, key=lambda h: -h.score)
+
+
+def deprecated(hit: SearchHit) -> bool:
+    """An API page that marks the API itself deprecated (not one of its parameters:
+    those notes sit inside a ``- name : type:`` line)."""
+    return hit.kind in symbols.API_KINDS and bool(_DEPRECATED.search(hit.text))
 
 
 def _is_api(hit: SearchHit) -> bool:
