@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from starlette.routing import Route
 from spark_memory import __version__
 from spark_memory.config import Settings
 from spark_memory.console import console_app
-from spark_memory.errors import InvalidInput, SparkError, StoreError
+from spark_memory.errors import InvalidInput, SparkError
 from spark_memory.http.admin_routes import admin_router, kb_router
 from spark_memory.http.auth import Gate, McpGate
 from spark_memory.http.errors import ErrorBody, from_validation, http_error
@@ -67,7 +66,7 @@ def create_app(spark: Spark, options: ServeOptions | None = None) -> FastAPI:
     settings = spark.settings
     metrics = Metrics()
     ledger = Ledger(settings.home / "sessions")
-    shared = spark.store if spark.store.shares_rates else None  # replicas share one rate
+    shared = spark if spark.shares_rates else None  # replicas share one rate (the store's)
     limiter = RateLimiter(settings.rate_limit, settings.rate_burst, shared=shared)
     gate = Gate(spark, limiter, metrics)
     mcp_server = build_server(http_seats(spark, ledger), metrics) if options.mcp else None
@@ -129,17 +128,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, bug)
 
 
-def _store_problem(spark: Spark) -> str:
-    """Why the store cannot take a write now ('' when it can): a lease taken and given back."""
-    probe = f"healthz-{uuid.uuid4().hex}"
-    try:
-        spark.store.acquire_lock(probe, "healthz", 5.0)
-        spark.store.release_lock(probe, "healthz")
-    except StoreError as exc:
-        return exc.message
-    return ""
-
-
 def _error_response(exc: SparkError) -> JSONResponse:
     status, body, headers = http_error(exc)
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
@@ -151,7 +139,7 @@ def _operations_routes(app: FastAPI, metrics: Metrics, spark: Spark) -> None:
     )
     def healthz() -> Any:
         """Health: the process answers and its store takes writes (503 when it cannot)."""
-        problem = _store_problem(spark)
+        problem = spark.write_problem()
         if problem:
             body = Health(status="unavailable", version=__version__, detail=problem)
             return JSONResponse(body.model_dump(), status_code=503)

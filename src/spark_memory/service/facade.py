@@ -5,13 +5,14 @@ This is the only module that picks a store backend or an embedder.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from spark_memory.config import Settings
-from spark_memory.errors import ConfigError, EmbeddingMismatch
+from spark_memory.errors import ConfigError, EmbeddingMismatch, StoreError
 from spark_memory.learning.admission import insight_text
 from spark_memory.models import (
     LOCAL_PRINCIPAL,
@@ -172,6 +173,31 @@ class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, Measures, ServiceBas
             if progress:
                 progress(done, total)
         return done
+
+    # --- operations --------------------------------------------------------------------
+    def write_problem(self) -> str:
+        """Why the store cannot take a write now ('' when it can): a lease taken and given
+        back (the server's health check)."""
+        probe = f"healthz-{uuid.uuid4().hex}"
+        try:
+            self.store.acquire_lock(probe, "healthz", 5.0)
+            self.store.release_lock(probe, "healthz")
+        except StoreError as exc:
+            return exc.message
+        return ""
+
+    @property
+    def shares_rates(self) -> bool:
+        """True when the store keeps the per-org rate buckets (every replica sees them)."""
+        return self.store.shares_rates
+
+    def spend_rate(self, org_id: str, cost: float, rate: float, burst: float) -> float:
+        """Spend from ``org_id``'s bucket in the store: 0.0, or the seconds to wait."""
+        return self.store.spend_rate(org_id, cost, rate, burst)
+
+    def charge_rate(self, org_id: str, cost: float, rate: float, burst: float) -> None:
+        """Take ``cost`` from ``org_id``'s bucket in the store for work already done."""
+        self.store.charge_rate(org_id, cost, rate, burst)
 
     def check_space(self) -> None:
         """Refuse to search a store whose vectors another model made."""
