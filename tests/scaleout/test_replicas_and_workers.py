@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from spark_memory.models import LOCAL_PRINCIPAL
 from spark_memory.service import Spark
 from spark_memory.store.protocol import Job, JobState
 from tests.conftest import PostgresDatabases
+from tests.support.waiting import wait_until
 
 SPARK = str(Path(sys.executable).with_name("spark"))
 LEASE = 2.0  # seconds: how long a killed worker's job waits before it is taken again
@@ -112,7 +113,7 @@ class Cluster:
             proc = self.spawn(name, ["serve", "--no-kb", "--no-mcp", "--port", str(port)])
             started.append((proc, f"http://127.0.0.1:{port}"))
         for proc, url in started:
-            _wait(lambda p=proc, u=url: _healthy(p, u), 60, f"{proc.name} to serve")
+            wait_until(lambda p=proc, u=url: _healthy(p, u), f"{proc.name} to serve", 60)
         return [url for _, url in started]
 
     def worker(self, name: str, **env: str) -> Proc:
@@ -158,7 +159,9 @@ def test_replicas_and_workers_share_one_database(deployment: tuple[Cluster, Spar
     doomed = cluster.worker("worker-2-doomed", SPARK_TEST_JOB_DELAY="60")
     with paused(operator, w1):
         killed = operator.enqueue_curation(principal=LOCAL_PRINCIPAL)
-        _wait(lambda: worker_of(operator.store.get_job(killed.id)) == doomed.pid, 30, "a lease")
+        wait_until(
+            lambda: worker_of(operator.store.get_job(killed.id)) == doomed.pid, "a lease", 30
+        )
         doomed.signal(signal.SIGKILL)
     retried = wait_done(operator, killed, timeout=LEASE + 20)
     assert (retried.attempts, worker_of(retried)) == (2, w1.pid)
@@ -262,11 +265,11 @@ def paused(operator: Spark, worker: Proc) -> Iterator[None]:
 
 def wait_idle(operator: Spark) -> None:
     live = [JobState.QUEUED, JobState.RUNNING]
-    _wait(lambda: not operator.jobs(live), 30, "the queue to drain")
+    wait_until(lambda: not operator.jobs(live), "the queue to drain", 30)
 
 
 def wait_done(operator: Spark, job: Job, timeout: float = 30) -> Job:
-    _wait(lambda: operator.store.get_job(job.id).state is JobState.DONE, timeout, f"{job.id}")
+    wait_until(lambda: operator.store.get_job(job.id).state is JobState.DONE, f"{job.id}", timeout)
     return operator.store.get_job(job.id)
 
 
@@ -282,15 +285,6 @@ def _healthy(proc: Proc, url: str) -> bool:
         return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def _wait(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _free_port() -> int:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from spark_memory.service import Spark
 from spark_memory.service.jobs import CURATION, REEMBED
 from spark_memory.store.protocol import JobState, Store
 from spark_memory.store.sqlite import SqliteStore
+from tests.support.waiting import wait_until
 
 ADMIN = Principal(org_id="acme", agent_id="lead", role=Role.ADMIN)
 WRITER = Principal(org_id="acme", agent_id="bot", role=Role.WRITER)
@@ -128,7 +128,7 @@ def test_the_worker_stops_when_asked_and_can_schedule_epochs(spark: Spark) -> No
     )
     thread.start()
     try:
-        assert _wait_for(lambda: bool(spark.jobs([JobState.DONE])))
+        wait_until(lambda: spark.jobs([JobState.DONE]), "the worker to finish the job", 10)
     finally:
         stop.set()
         thread.join(timeout=10)
@@ -171,12 +171,3 @@ def test_spark_worker_command(tmp_path: Path) -> None:
     assert "lease_token" not in listed
     result = runner.invoke(cli, ["worker", "--enqueue", REEMBED, "--list"])
     assert "queued reembed job" in result.output
-
-
-def _wait_for(check: Callable[[], bool], seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return False
