@@ -131,3 +131,9 @@ def test_a_revoked_operator_key_signs_out(seeded: Seeded) -> None:
     gone = httpx.get(f"{seeded.ui}/ask", cookies=cookies, timeout=30)
     assert gone.status_code == 303
     assert "/signin" in gone.headers["location"]
+
+
+def test_spark_serve_says_where_the_console_is_and_how_to_sign_in(seeded: Seeded) -> None:
+    log = seeded.server.log()
+    assert f"Web console at {seeded.server.url}/ui" in log
+    assert "spark keys create --operator" in log
