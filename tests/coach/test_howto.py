@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from spark_memory.coach import howto
+from spark_memory.coach.recall import Source
 from spark_memory.coach.render import render
 from spark_memory.models import LOCAL_PRINCIPAL, DocType, Snippet, SnippetKind
+from spark_memory.search.hybrid import snippet_hit
 from spark_memory.service import Spark
 from tests.coach.conftest import api
 
@@ -85,3 +88,13 @@ def test_an_off_topic_lesson_is_not_cited_and_one_about_the_error_is(spark: Spar
     lessons = [c.title for c in rec.citations if c.doc_type is DocType.INSIGHT]
     assert "DataFrame.append was removed in pandas 2.0; use pandas.concat" in lessons
     assert "Use pathlib for file paths" not in lessons
+
+
+def test_a_section_with_code_leads_from_the_sixth_place_not_the_seventh() -> None:
+    """The merged sources put the task's class methods first ("a DataFrame" raises
+    every DataFrame method), so the section that shows how often sits fourth to sixth:
+    it still leads; below that it is only cited."""
+    section = Source(hit=snippet_hit(guide()))
+    apis = [Source(hit=snippet_hit(api(f"pandas.DataFrame.m{n}", "()", "Do m."))) for n in range(6)]
+    assert howto.pick([*apis[:5], section]) is section
+    assert howto.pick([*apis, section]) is None

@@ -2,9 +2,11 @@
 
 Documentation helps a code model mostly through its example code, and tutorials are
 found from a task's words far better than API references. So when the retrieved
-documentation holds a section (its symbol is ``doc#anchor``) among the best three
-sources, with code, the recommendation leads with it: its heading, its code, and
-the APIs it uses (``SearchHit.apis``, recorded at ingest), whose references follow.
+documentation holds a section (its symbol is ``doc#anchor``) with code among the
+best six sources (the merged sources put the methods of the class a task names first,
+so the section that shows how often sits fourth to sixth), the recommendation leads
+with it: its heading, its code, and the APIs it uses (``SearchHit.apis``, recorded at
+ingest), whose references follow.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from spark_memory.coach.recall import Source
 from spark_memory.models import SearchHit
 
 # A section leads only when it ranks among the best few sources found.
-HOW_TO_RANK = 3
+HOW_TO_RANK = 6
 MAX_CODE_LINES = 12
 MAX_TAUGHT = 4
 _FENCE = re.compile(r"```[\w+-]*\n(.*?)```", re.S)
