@@ -17,11 +17,7 @@ process against the same server, as the ratio p50(N agents) / p50(1 agent).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,7 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import percentile, serve, write_report
 
 from spark_memory.config import Settings
 from spark_memory.errors import SparkError
@@ -128,50 +126,6 @@ def _snippet(n: int, rng: random.Random) -> Snippet:
         title=f"{words[0]} {words[1]}",
         text=" ".join(words) + f". Use {lib}.{words[0]}_{words[1]}_{n} to {' '.join(words[2:5])}.",
     )
-
-
-@dataclass
-class Served:
-    home: Path
-    port: int
-    proc: subprocess.Popen[bytes]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def kill(self) -> None:
-        """SIGKILL: no graceful shutdown may flush anything the acknowledgement did not."""
-        self.proc.kill()
-        self.proc.wait()
-
-
-def serve(home: Path) -> Served:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    env = {
-        **os.environ,
-        "SPARK_HOME": str(home),
-        "SPARK_EMBEDDER": "hash",
-        "SPARK_RATE_LIMIT": "0",
-        "SPARK_CURATION_INTERVAL": "0",
-    }
-    spark = str(Path(sys.executable).with_name("spark"))
-    command = [spark, "serve", "--no-kb", "--port", str(port), "--log-level", "warning"]
-    with (home / "serve.log").open("wb") as log:
-        proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    served = Served(home, port, proc)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"spark serve exited: {(home / 'serve.log').read_text()}")
-        try:
-            if httpx.get(f"{served.url}/healthz", timeout=1).status_code == 200:
-                return served
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("spark serve did not start")
 
 
 # --- the agents ----------------------------------------------------------------------------------
@@ -321,13 +275,6 @@ def _has_trace(store: SqliteStore, trace_id: str, principal: Principal) -> bool:
     return True
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def table(run: Run, baseline: Run) -> list[dict[str, Any]]:
     rows = []
     for verb in VERBS:
@@ -379,11 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="spark-load-") as tmp:
         report = measure(Path(tmp), args)
-    print(markdown(report))
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "load.json").write_text(json.dumps(report, indent=2), "utf-8")
-        (args.out / "load.md").write_text(markdown(report), "utf-8")
+        print(write_report(args.out, "load", report, markdown))
+    else:
+        print(markdown(report))
     return 0 if report["server_errors"] == 0 and sum(report["lost"].values()) == 0 else 1
 
 

@@ -25,7 +25,6 @@ The labelled set comes from poisoning_corpus.py (seeded). Writes JSON and Markdo
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from collections import Counter
@@ -37,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness import write_report
 from poisoning_corpus import Lesson, benign, harmful, held_out_benign, held_out_harmful
 
 from spark_memory.config import Settings
@@ -335,11 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--embedder", default="minilm", choices=["minilm", "hash"])
     parser.add_argument("--out", type=Path, default=Path("reports/learning"))
     args = parser.parse_args(argv)
-    report = run(args)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "poisoning.json").write_text(json.dumps(report, indent=2), "utf-8")
-    (args.out / "poisoning.md").write_text(markdown(report), "utf-8")
-    print(markdown(report))
+    print(write_report(args.out, "poisoning", run(args), markdown))
     return 0
 
 
