@@ -14,7 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from mcp.types import CallToolResult
 
+from mcp import Client
 from spark_memory.config import Settings
 from spark_memory.errors import RateLimited
 from spark_memory.http.fair_share import InFlight
@@ -24,6 +26,7 @@ from spark_memory.service import Spark
 from spark_memory.store.protocol import Store
 from tests.conftest import PostgresDatabases
 from tests.interfaces.server import Server, free_port, seed
+from tests.mcp.agent import over_http
 from tests.scaleout.test_replicas_and_workers import Cluster
 
 RATE = "0.01"  # units per second: nothing worth counting refills during a test
@@ -35,7 +38,7 @@ def large_trace() -> bytes:
     words = ["df", "groupby", "transform", "sum", "merge", "axis", "np.mean", "plot"]
 
     def field() -> str:
-        lines = []
+        lines: list[str] = []
         while sum(len(x) + 1 for x in lines) < MAX_TEXT_CHARS - 200:
             lines.append(" ".join(rng.choice(words) for _ in range(8)) + f" = {rng.random()}")
         return "\n".join(lines)
@@ -83,6 +86,29 @@ def test_an_org_whose_write_burnt_its_cpu_budget_waits_while_another_is_served(
     assert int(after.headers["Retry-After"]) > 1 / float(RATE)
     assert other.status_code == 200, other.text
     assert other.json()["hits"]
+
+
+def test_an_mcp_tool_call_is_charged_its_cpu_time_too(tmp_path: Path) -> None:
+    body = large_trace()
+    fields = json.loads(body)
+    room = int(burst_for(body)) + 4  # the MCP session's own small requests spend a few units
+    server = Server(tmp_path, free_port(), seed(tmp_path))
+    server.start(SPARK_RATE_LIMIT=RATE, SPARK_RATE_BURST=str(room))
+
+    async def record(client: Client) -> CallToolResult:
+        await client.list_tools()  # the client checks a result against the tool's schema
+        return await client.call_tool("record_trace", fields)
+
+    try:
+        recorded = over_http(server.url, server.keys["writer"], record)
+        after = post(server.url, "/v1/search", server.keys["writer"], SEARCH)
+        other = post(server.url, "/v1/search", server.keys["other"], SEARCH)
+    finally:
+        server.stop()
+    assert not recorded.is_error, recorded.content
+    assert after.status_code == 429, after.text  # the tool's screening time was charged
+    assert "CPU" in after.json()["message"]
+    assert other.status_code == 200, other.text
 
 
 def test_small_requests_are_not_held_back_by_their_cpu_time(tmp_path: Path) -> None:
