@@ -17,17 +17,15 @@ import pytest
 from mcp.types import CallToolResult
 
 from mcp import Client
-from spark_memory.config import Settings
 from spark_memory.errors import RateLimited
 from spark_memory.http.fair_share import InFlight
 from spark_memory.http.limits import COST_BYTES
-from spark_memory.models import LOCAL_PRINCIPAL, MAX_TEXT_CHARS
-from spark_memory.service import Spark
+from spark_memory.models import MAX_TEXT_CHARS
 from spark_memory.store.protocol import Store
 from tests.conftest import PostgresDatabases
+from tests.hardening.conftest import postgres_replicas
 from tests.interfaces.server import Server, free_port, seed
 from tests.mcp.agent import over_http
-from tests.scaleout.test_replicas_and_workers import Cluster
 
 RATE = "0.01"  # units per second: nothing worth counting refills during a test
 
@@ -146,20 +144,9 @@ def test_an_org_runs_one_large_request_at_a_time_in_a_process() -> None:
 def replicas(
     postgres: PostgresDatabases, tmp_path: Path
 ) -> Iterator[tuple[list[str], dict[str, str]]]:
-    url = postgres.url(tmp_path)
-    settings = Settings.load(environ={}, home=tmp_path, database_url=url, embedder="hash")
-    with Spark.open(settings) as operator:
-        keys = {
-            org: operator.create_key(org, "bot", "writer", principal=LOCAL_PRINCIPAL).secret
-            for org in ("acme", "globex")
-        }
-    cluster = Cluster(tmp_path, url)
-    cluster.env |= {"SPARK_RATE_LIMIT": RATE, "SPARK_RATE_BURST": burst_for(large_trace())}
-    try:
-        yield cluster.servers("replica-1", "replica-2"), keys
-    finally:
-        cluster.stop()
-        postgres.drop(tmp_path)
+    limits = {"SPARK_RATE_LIMIT": RATE, "SPARK_RATE_BURST": burst_for(large_trace())}
+    with postgres_replicas(postgres, tmp_path, ["acme", "globex"], **limits) as replicas:
+        yield replicas
 
 
 @pytest.mark.slow

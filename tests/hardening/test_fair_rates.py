@@ -10,14 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from spark_memory.config import Settings
 from spark_memory.errors import RateLimited
 from spark_memory.http.limits import COST_BYTES, RateLimiter, request_cost
-from spark_memory.models import LOCAL_PRINCIPAL
-from spark_memory.service import Spark
 from spark_memory.store.protocol import Store
 from tests.conftest import PostgresDatabases
-from tests.scaleout.test_replicas_and_workers import Cluster
+from tests.hardening.conftest import postgres_replicas
 
 
 def test_a_request_costs_by_its_size() -> None:
@@ -43,17 +40,9 @@ def test_the_store_keeps_one_bucket_per_org(store: Store) -> None:
 
 @pytest.fixture
 def replicas(postgres: PostgresDatabases, tmp_path: Path) -> Iterator[tuple[list[str], str]]:
-    url = postgres.url(tmp_path)
-    settings = Settings.load(environ={}, home=tmp_path, database_url=url, embedder="hash")
-    with Spark.open(settings) as operator:
-        key = operator.create_key("acme", "bot", "writer", principal=LOCAL_PRINCIPAL).secret
-    cluster = Cluster(tmp_path, url)
-    cluster.env |= {"SPARK_RATE_LIMIT": "0.1", "SPARK_RATE_BURST": "6"}
-    try:
-        yield cluster.servers("replica-1", "replica-2"), key
-    finally:
-        cluster.stop()
-        postgres.drop(tmp_path)
+    limits = {"SPARK_RATE_LIMIT": "0.1", "SPARK_RATE_BURST": "6"}
+    with postgres_replicas(postgres, tmp_path, ["acme"], **limits) as (urls, keys):
+        yield urls, keys["acme"]
 
 
 @pytest.mark.slow
