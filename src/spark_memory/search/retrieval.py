@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
-from spark_memory.config import SearchWeights
 from spark_memory.models import (
     ChannelHit,
     ChannelScore,
@@ -36,12 +35,10 @@ from spark_memory.models import (
     SearchHit,
     Vectors,
 )
-from spark_memory.providers.embedder import Embedder
 from spark_memory.search.fusion import FLOORS, pooled, rrf
-from spark_memory.search.hybrid import insight_hit, snippet_hit
+from spark_memory.search.hybrid import HybridSearch, insight_hit, snippet_hit
 from spark_memory.search.rank import collapse, weigh_trust
-from spark_memory.search.symbol_index import SymbolIndex, SymbolNames
-from spark_memory.store.protocol import Store
+from spark_memory.search.symbol_index import SymbolNames
 
 CHANNEL_DEPTH = 50  # candidates per channel, as HybridSearch reads
 # The unfiltered vector scan reads deeper: other libraries' rows are dropped after.
@@ -64,17 +61,13 @@ class PlanQuery(Protocol):
 class SearchRetriever:
     """Searches, symbol lookups and fetches over one store, for the coach."""
 
-    def __init__(
-        self,
-        store: Store,
-        embedder: Embedder,
-        weights: SearchWeights,
-        symbols: SymbolIndex | None = None,
-    ) -> None:
-        self.store = store
-        self.embedder = embedder
-        self.weights = weights
-        self.symbols = symbols or SymbolIndex(store)
+    def __init__(self, searcher: HybridSearch) -> None:
+        """Over plain search's store, embedder, weights and symbol index: one ranking,
+        and one index built once per knowledge-base change."""
+        self.store = searcher.store
+        self.embedder = searcher.embedder
+        self.weights = searcher.weights
+        self.symbols = searcher.symbols
 
     def search(
         self,

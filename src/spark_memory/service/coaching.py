@@ -62,9 +62,7 @@ class Coaching(ServiceBase):
     def coach(self) -> Coach:
         if self._coach is None:
             chat = self._make_chat if self.settings.llm_configured else None
-            # one symbol index for search and the coach: it is built once per change
-            symbols = self.searcher.symbols
-            retriever = SearchRetriever(self.store, self.embedder, self.settings.weights, symbols)
+            retriever = SearchRetriever(self.searcher)
             self._coach = Coach(retriever, retriever.knowledge, chat)
         return self._coach
 
