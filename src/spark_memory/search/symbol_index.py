@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from spark_memory.models import DocType, SearchFilters, SearchHit, Snippet
@@ -96,12 +96,17 @@ class SymbolIndex:
     """Builds ``SymbolNames`` on first use and again when the knowledge base changes
     (its per-library counts differ), so lookups never read a stale snapshot."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, build_behind: bool = False) -> None:
+        """``build_behind``: ``peek`` rebuilds a stale snapshot on a thread of its own,
+        which ``close`` must then stop before the store closes (the service does)."""
         self.store = store
+        self.build_behind = build_behind
         self._stamp: tuple[tuple[str, str, int], ...] = ()
         self._names = SymbolNames({}, {}, {})
         self._lock = threading.Lock()
         self._building = threading.Event()
+        self._closed = threading.Event()
+        self._behind: threading.Thread | None = None
 
     def current(self) -> SymbolNames:
         stamp = self._current_stamp()
@@ -113,27 +118,37 @@ class SymbolIndex:
 
     def peek(self) -> SymbolNames:
         """The last snapshot without waiting for a build; a stale or missing one is
-        rebuilt on a background thread. Search uses it: a first build reads every
+        rebuilt on a background thread (with ``build_behind``). Search uses it: a first build reads every
         snippet (seconds on a large knowledge base), which a search must not wait for."""
-        if self._current_stamp() != self._stamp and not self._building.is_set():
+        stale = self._current_stamp() != self._stamp
+        idle = not self._building.is_set() and not self._closed.is_set()
+        if stale and idle and self.build_behind:
             self._building.set()
-            # not a daemon: one killed inside SQLite at interpreter exit can crash it;
-            # at exit the build is told to stop and is joined after its current batch
-            threading.Thread(target=self._build_behind, name="spark-symbols").start()
+            # Not a daemon, and stopped between batches by close() and at exit: a
+            # query cut off by its connection closing under it crashes SQLite.
+            self._behind = threading.Thread(target=self._build_behind, name="spark-symbols")
+            self._behind.start()
         return self._names
+
+    def close(self) -> None:
+        """Stop a background build and wait for it; call before the store closes."""
+        self._closed.set()
+        behind = self._behind
+        if behind is not None and behind is not threading.current_thread():
+            behind.join()
 
     def _build_behind(self) -> None:
         try:
             stamp = self._current_stamp()
-            batches = _until(self.store.iter_snippets(4096), _exiting())
-            names = _build(batches)
-            if not _exiting().is_set():
+            names = _build(_until(self.store.iter_snippets(4096), self._stopping))
+            if not self._stopping():
                 with self._lock:
                     self._names, self._stamp = names, stamp
-        except Exception:  # noqa: BLE001 - a closed store at exit; the next peek retries
-            pass
         finally:
             self._building.clear()
+
+    def _stopping(self) -> bool:
+        return self._closed.is_set() or _exiting().is_set()
 
     def _current_stamp(self) -> tuple[tuple[str, str, int], ...]:
         return tuple((s.library, s.version, s.snippets) for s in self.store.library_stats())
@@ -147,9 +162,9 @@ def _exiting() -> threading.Event:
     return event
 
 
-def _until(batches: Iterable[list[Snippet]], stop: threading.Event) -> Iterator[list[Snippet]]:
+def _until(batches: Iterable[list[Snippet]], stop: Callable[[], bool]) -> Iterator[list[Snippet]]:
     for batch in batches:
-        if stop.is_set():
+        if stop():
             return
         yield batch
 

@@ -27,6 +27,7 @@ from spark_memory.results import (  # defined there; importable from here too
     StoreStats as StoreStats,
 )
 from spark_memory.search.hybrid import HybridSearch, SearchRequest
+from spark_memory.search.symbol_index import SymbolIndex
 from spark_memory.service.base import Progress, ServiceBase
 from spark_memory.service.coaching import Coaching
 from spark_memory.service.experience import Experience
@@ -46,7 +47,8 @@ class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, Measures, ServiceBas
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        self.searcher = HybridSearch(store, embedder, settings.weights)
+        symbols = SymbolIndex(store, build_behind=True)  # stopped by close()
+        self.searcher = HybridSearch(store, embedder, settings.weights, symbols)
 
     @classmethod
     def open(
@@ -64,6 +66,7 @@ class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, Measures, ServiceBas
         return cls(settings, store or open_store(settings), embedder)
 
     def close(self) -> None:
+        self.searcher.symbols.close()  # its background build reads the store
         self.store.close()
 
     def __enter__(self) -> Spark:
