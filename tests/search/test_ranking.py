@@ -6,6 +6,7 @@ from spark_memory.models import LOCAL_PRINCIPAL, DocType, Snippet, SnippetKind
 from spark_memory.search import symbols
 from spark_memory.service import Spark
 from tests.coach.conftest import api
+from tests.support.waiting import wait_until
 
 OFF_TOPIC = [
     ("Always set a timeout on HTTP requests", "requests.get without timeout can hang forever."),
@@ -142,12 +143,20 @@ def test_internal_pages_stay_out_unless_a_guide_teaches_them_or_the_query_names_
     spark.store.upsert_snippets(
         pages, spark.embedder.embed([p.embed_text for p in pages]), spark.space
     )
-    spark.searcher.symbols.current()  # search never waits for this build; here it is done
 
     def found(query: str) -> list[str]:
         hits = spark.search(query, principal=LOCAL_PRINCIPAL, k=20, libraries=["pandas"])
         return [h.symbol for h in hits]
 
+    # search never waits for the index: its first call starts the build behind it
+    found("shift index by desired number of periods")
+    wait_until(
+        lambda: (
+            "pandas.core.internals.Block.shift"
+            not in found("shift index by desired number of periods")
+        ),
+        "the symbol index built behind search",
+    )
     shown = found("shift index by desired number of periods")
     assert "pandas.core.groupby.DataFrameGroupBy.shift" in shown
     assert "pandas.core.internals.Block.shift" not in shown

@@ -104,6 +104,7 @@ class SymbolIndex:
         self._stamp: tuple[tuple[str, str, int], ...] = ()
         self._names = SymbolNames({}, {}, {})
         self._lock = threading.Lock()
+        self._start = threading.Lock()  # one background build at a time
         self._building = threading.Event()
         self._closed = threading.Event()
         self._behind: threading.Thread | None = None
@@ -117,23 +118,26 @@ class SymbolIndex:
             return self._names
 
     def peek(self) -> SymbolNames:
-        """The last snapshot without waiting for a build; a stale or missing one is
-        rebuilt on a background thread (with ``build_behind``). Search uses it: a first build reads every
-        snippet (seconds on a large knowledge base), which a search must not wait for."""
-        stale = self._current_stamp() != self._stamp
-        idle = not self._building.is_set() and not self._closed.is_set()
-        if stale and idle and self.build_behind:
-            self._building.set()
-            # Not a daemon, and stopped between batches by close() and at exit: a
-            # query cut off by its connection closing under it crashes SQLite.
-            self._behind = threading.Thread(target=self._build_behind, name="spark-symbols")
-            self._behind.start()
+        """The last snapshot without waiting for a build; with ``build_behind`` a
+        stale or missing one is rebuilt on a background thread. Search uses it: a first
+        build reads every snippet (seconds on a large knowledge base), which a search
+        must not wait for."""
+        if not self.build_behind or self._current_stamp() == self._stamp:
+            return self._names
+        with self._start:
+            if not self._building.is_set() and not self._closed.is_set():
+                self._building.set()
+                # Not a daemon, and stopped between batches by close() and at exit: a
+                # query cut off by its connection closing under it crashes SQLite.
+                self._behind = threading.Thread(target=self._build_behind, name="spark-symbols")
+                self._behind.start()
         return self._names
 
     def close(self) -> None:
         """Stop a background build and wait for it; call before the store closes."""
-        self._closed.set()
-        behind = self._behind
+        with self._start:
+            self._closed.set()
+            behind = self._behind
         if behind is not None and behind is not threading.current_thread():
             behind.join()
 
