@@ -22,10 +22,8 @@ import argparse
 import json
 import os
 import random
-import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import timedelta
@@ -33,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from harness import percentile, serve
 
 from spark_memory.config import Settings
 from spark_memory.learning.admission import insight_text
@@ -218,35 +217,6 @@ def _insight(n: int, rng: random.Random) -> Insight:
     )
 
 
-def serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    env = {
-        **os.environ,
-        "SPARK_HOME": str(home),
-        "SPARK_EMBEDDER": "hash",
-        "SPARK_RATE_LIMIT": "0",
-        "SPARK_CURATION_INTERVAL": "0",
-    }
-    spark = str(Path(sys.executable).with_name("spark"))
-    command = [spark, "serve", "--no-kb", "--port", str(port), "--log-level", "warning"]
-    with (home / "serve.log").open("wb") as log:
-        proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"spark serve exited: {(home / 'serve.log').read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("spark serve did not start")
-
-
 def pages(lesson: str) -> dict[str, str]:
     return {
         "/healthz (baseline)": "/healthz",
@@ -260,11 +230,6 @@ def pages(lesson: str) -> dict[str, str]:
         "epochs": "/ui/epochs",
         "dashboard": "/ui/dashboard",
     }
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 # What an agent pays for the same work over the REST API: the Ask page's floor.
@@ -306,7 +271,8 @@ def measure(home: Path, args: argparse.Namespace) -> dict[str, Any]:
         seeded.write_text(json.dumps([key, lesson]), "utf-8")
     seeded_s = time.perf_counter() - started
     load_before = os.getloadavg()[0]
-    proc, url = serve(home)
+    served = serve(home)
+    proc, url = served.proc, served.url
     try:
         with httpx.Client(base_url=url, timeout=60) as client:
             client.post("/ui/signin", data={"key": key})
