@@ -259,6 +259,12 @@ def fill(spark: Spark) -> None:
         spark.store.put_insight(insight, embedder.embed([text])[0], spark.space)
 
 
+def add(spark: Spark, snippets: Sequence[Snippet]) -> None:
+    """Store documentation snippets with their vectors, as an ingest would."""
+    vectors = spark.embedder.embed([s.embed_text for s in snippets])
+    spark.store.upsert_snippets(snippets, vectors, spark.space)
+
+
 def open_spark(home: Path, **settings: object) -> Spark:
     spark = Spark.open(Settings(home=home, embedder="hash", **settings))  # type: ignore[arg-type]
     fill(spark)

@@ -8,7 +8,7 @@ from spark_memory.coach.render import render
 from spark_memory.models import LOCAL_PRINCIPAL, DocType, Snippet, SnippetKind
 from spark_memory.search.hybrid import snippet_hit
 from spark_memory.service import Spark
-from tests.coach.conftest import api
+from tests.coach.conftest import add, api
 
 TASK = (
     "I have a pandas DataFrame with columns a and b; for each row I want the sum of b over"
@@ -30,11 +30,6 @@ def guide() -> Snippet:
         embed_text="Transformation: sum of each group broadcast to every row as a new column",
         apis=("pandas.DataFrame.groupby", "pandas.core.groupby.SeriesGroupBy.transform"),
     )
-
-
-def add(spark: Spark, snippets: list[Snippet]) -> None:
-    vectors = spark.embedder.embed([s.embed_text for s in snippets])
-    spark.store.upsert_snippets(snippets, vectors, spark.space)
 
 
 def test_a_matching_guide_section_leads_with_its_code_then_its_apis(spark: Spark) -> None:

@@ -12,7 +12,7 @@ from spark_memory.coach.render import estimate_tokens, render
 from spark_memory.errors import InvalidInput, PayloadTooLarge, ProviderUnavailable
 from spark_memory.models import LOCAL_PRINCIPAL, MAX_QUERY_CHARS, MAX_TEXT_CHARS, DocType, make_id
 from spark_memory.service import Spark
-from tests.coach.conftest import APPEND_ERROR, api, open_spark
+from tests.coach.conftest import APPEND_ERROR, add, api, open_spark
 
 OLD_PANDAS = {"pandas": "1.5.3"}
 COUNT_TASK = (
@@ -236,9 +236,7 @@ def test_one_api_is_cited_once_under_two_classes_or_two_names(tmp_path: Path) ->
         )
     ]
     with open_spark(tmp_path) as spark:
-        spark.store.upsert_snippets(
-            pages, spark.embedder.embed([p.embed_text for p in pages]), spark.space
-        )
+        add(spark, pages)
         cited = [
             {
                 c.symbol

@@ -5,7 +5,7 @@ from __future__ import annotations
 from spark_memory.models import LOCAL_PRINCIPAL, DocType, Snippet, SnippetKind
 from spark_memory.search import symbols
 from spark_memory.service import Spark
-from tests.coach.conftest import api
+from tests.coach.conftest import add, api
 from tests.support.waiting import wait_until
 
 OFF_TOPIC = [
@@ -67,9 +67,7 @@ def test_one_api_under_several_paths_is_one_result_under_its_public_name(spark: 
         inherited("pandas.api.typing.DataFrameGroupBy.sum", "pandas.core.groupby.GroupBy.sum"),
         inherited("pandas.api.typing.SeriesGroupBy.sum", "pandas.core.groupby.GroupBy.sum"),
     ]
-    spark.store.upsert_snippets(
-        pages, spark.embedder.embed([p.embed_text for p in pages]), spark.space
-    )
+    add(spark, pages)
     hits = spark.search("compute sum of group values", principal=LOCAL_PRINCIPAL, k=10)
     sums = [h.symbol for h in hits if h.symbol.endswith(".sum")]
     assert len(sums) == 1
@@ -140,9 +138,7 @@ def test_internal_pages_stay_out_unless_a_guide_teaches_them_or_the_query_names_
             apis=["pandas.core.groupby.DataFrameGroupBy.shift"],
         ),
     ]
-    spark.store.upsert_snippets(
-        pages, spark.embedder.embed([p.embed_text for p in pages]), spark.space
-    )
+    add(spark, pages)
 
     def found(query: str) -> list[str]:
         hits = spark.search(query, principal=LOCAL_PRINCIPAL, k=20, libraries=["pandas"])
@@ -177,9 +173,7 @@ def test_an_api_its_page_marks_deprecated_ranks_below_an_equal_match(spark: Spar
     # the deprecated page matches the question exactly, the current one nearly
     new = api("pandas.to_datetime", "(arg, format=None)", "Parse date strings.", version="2.2.0")
     pages = [old, new]
-    spark.store.upsert_snippets(
-        pages, spark.embedder.embed([p.embed_text for p in pages]), spark.space
-    )
+    add(spark, pages)
     hits = spark.search(summary, principal=LOCAL_PRINCIPAL, k=5, libraries=["pandas"])
     shown = [h.symbol for h in hits]
     assert shown.index("pandas.to_datetime") < shown.index(
