@@ -35,12 +35,14 @@ def burst(server: Server, who: str, n: int) -> list[httpx.Response]:
 def test_an_org_over_its_rate_gets_429_and_other_orgs_do_not(strict: Server) -> None:
     responses = burst(strict, "writer", 8)
     refused = [r for r in responses if r.status_code == 429]
-    other = burst(strict, "other", 2)
+    # One request: each search is also charged its CPU time (1 unit per 2 ms), so even
+    # the other org's second search in a row may exceed this server's burst of 3 units.
+    other = burst(strict, "other", 1)
     assert refused
     assert {r.status_code for r in responses} <= {200, 429}
     assert int(refused[0].headers["Retry-After"]) >= 1
     assert refused[0].json()["error"] == "RateLimited"
-    assert [r.status_code for r in other] == [200, 200]
+    assert [r.status_code for r in other] == [200]
     # The wait is what is tested: after the Retry-After it was told, the org is served.
     time.sleep(int(refused[-1].headers["Retry-After"]))
     assert burst(strict, "writer", 1)[0].status_code == 200
