@@ -118,9 +118,9 @@ class HybridSearch:
         return [
             (
                 "bm25",
-                pooled("bm25", [_without(lexical[t], hidden) for t in request.doc_types], FLOORS),
+                pooled("bm25", [without(lexical[t], hidden) for t in request.doc_types], FLOORS),
             ),
-            ("vector", pooled("vector", [_without(v, hidden) for v in vectors], FLOORS)),
+            ("vector", pooled("vector", [without(v, hidden) for v in vectors], FLOORS)),
         ]
 
     def _internal(self, query: str) -> frozenset[str]:
@@ -171,7 +171,8 @@ def _embed_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(2, thread_name_prefix="spark-embed")
 
 
-def _without(hits: list[ChannelHit], hidden: frozenset[str]) -> list[ChannelHit]:
+def without(hits: list[ChannelHit], hidden: frozenset[str]) -> list[ChannelHit]:
+    """A channel's hits but the ``hidden`` ids (internal pages, ``symbol_index``)."""
     return [h for h in hits if h.id not in hidden] if hidden else hits
 
 

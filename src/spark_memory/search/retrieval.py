@@ -36,7 +36,7 @@ from spark_memory.models import (
     Vectors,
 )
 from spark_memory.search.fusion import FLOORS, pooled, rrf
-from spark_memory.search.hybrid import HybridSearch, insight_hit, snippet_hit
+from spark_memory.search.hybrid import HybridSearch, insight_hit, snippet_hit, without
 from spark_memory.search.rank import collapse, weigh_trust
 from spark_memory.search.symbol_index import SymbolNames
 
@@ -156,9 +156,8 @@ class SearchRetriever:
             insight_vectors = store.vector_search(
                 vector, DocType.INSIGHT, filters, principal, CHANNEL_DEPTH
             )
-        lexical = [h for h in lexical if h.id not in names.internal]
         return [
-            ("bm25", pooled("bm25", [lexical, insight_words], FLOORS)),
+            ("bm25", pooled("bm25", [without(lexical, names.internal), insight_words], FLOORS)),
             ("vector", pooled("vector", [snippet_vectors, insight_vectors], FLOORS)),
         ]
 
@@ -174,9 +173,8 @@ class SearchRetriever:
         hits = self.store.vector_search(
             vector, DocType.SNIPPET, unfiltered, principal, VECTOR_DEPTH
         )
-        kept = [h for h in hits if names.admits(h.id, filters) and h.id not in names.internal][
-            :CHANNEL_DEPTH
-        ]
+        visible = without(hits, names.internal)
+        kept = [h for h in visible if names.admits(h.id, filters)][:CHANNEL_DEPTH]
         return [ChannelHit(id=h.id, rank=n, score=h.score) for n, h in enumerate(kept, 1)]
 
     def _materialise(self, fused: list[Fused], principal: Principal) -> list[list[SearchHit]]:
