@@ -12,6 +12,7 @@ tests skip loudly on a laptop and fail under CI=true: run scripts/browser-setup.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from spark_memory.cli.main import cli
 from spark_memory.config import Settings
 from spark_memory.models import LOCAL_PRINCIPAL, Evidence, Principal, Role
 from spark_memory.service import Spark
@@ -146,6 +149,20 @@ class PatientServer(Server):
             except httpx.HTTPError:
                 time.sleep(0.2)
         raise RuntimeError(f"spark serve did not become healthy:\n{self.log()}")
+
+
+def spark_cli(seeded: Seeded, *args: str) -> tuple[int, str]:
+    """The CLI on the seeded server's home, in this process."""
+    env = {"SPARK_HOME": str(seeded.server.home), "SPARK_EMBEDDER": "hash"}
+    result = CliRunner(env=env).invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def csrf_of(html: str) -> str:
+    """The form token a console page carries for its actions."""
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert found is not None
+    return found.group(1)
 
 
 @pytest.fixture(scope="module")

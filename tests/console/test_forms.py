@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
-from tests.console.conftest import Seeded
+from tests.console.conftest import Seeded, csrf_of
 
 pytestmark = pytest.mark.slow
 
@@ -30,12 +29,6 @@ def signed_in(seeded: Seeded) -> Iterator[Callable[[str], httpx.Client]]:
     yield sign_in
     for client in clients:
         client.close()
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert found is not None
-    return found.group(1)
 
 
 def test_the_key_cookie_is_http_only_strict_and_scoped(seeded: Seeded) -> None:

@@ -13,12 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
 from spark_memory import __version__
-from spark_memory.cli.main import cli
 from spark_memory.service.kb_progress import FILE_NAME, IngestProgress, recorded
-from tests.console.conftest import Seeded
+from tests.console.conftest import Seeded, csrf_of, spark_cli
 
 pytestmark = pytest.mark.slow
 
@@ -32,18 +30,6 @@ Call `tinylib.count(items)` to count how often each item occurs; it returns a di
 
 Call `tinylib.reset()` before counting again to forget earlier counts.
 """
-
-
-def spark_cli(seeded: Seeded, *args: str) -> tuple[int, str]:
-    env = {"SPARK_HOME": str(seeded.server.home), "SPARK_EMBEDDER": "hash"}
-    result = CliRunner(env=env).invoke(cli, list(args))
-    return result.exit_code, result.output
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert found is not None
-    return found.group(1)
 
 
 @contextmanager

@@ -13,28 +13,14 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
-from spark_memory.cli.main import cli
 from spark_memory.config import Settings
 from spark_memory.errors import Forbidden
 from spark_memory.models import LOCAL_PRINCIPAL, Principal, Role
 from spark_memory.service import Spark
-from tests.console.conftest import Seeded
+from tests.console.conftest import Seeded, csrf_of, spark_cli
 
 pytestmark = pytest.mark.slow
-
-
-def spark_cli(seeded: Seeded, *args: str) -> tuple[int, str]:
-    env = {"SPARK_HOME": str(seeded.server.home), "SPARK_EMBEDDER": "hash"}
-    result = CliRunner(env=env).invoke(cli, list(args))
-    return result.exit_code, result.output
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert found is not None
-    return found.group(1)
 
 
 @pytest.fixture(scope="module")
