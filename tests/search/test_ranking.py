@@ -99,8 +99,54 @@ def test_methods_inherited_from_one_class_stay_distinct_apis() -> None:
         return symbols.identity(symbol, "api", text, "snp_x")
 
     assert key("pandas.Series.sample") == key("pandas.DataFrame.sample")
-    assert key("pandas.Series.sample") == "pandas.core.generic.NDFrame.sample"
+    assert key("pandas.Series.sample") == symbols.identity(
+        "pandas.core.generic.NDFrame.sample", "api", "sample()\n\nSomething.", "snp_y"
+    )
     assert key("pandas.Series.sample") != key("pandas.DataFrame.size")
+
+
+def test_one_method_under_two_private_module_paths_is_one_result(spark: Spark) -> None:
+    """pandas documents GroupBy under ``pandas.core.groupby``, while the pages that
+    inherit from it name the module that defines it, ``pandas.core.groupby.groupby``;
+    and it assigns ``agg = aggregate``, two names with one documentation. Search for
+    "group rows and broadcast the group sum" listed each API twice."""
+    summary = "Cumulative sum for each group."
+    body = "Aggregate using one or more operations over the specified axis."
+    pages = [
+        api("pandas.core.groupby.GroupBy.cumsum", "(axis=0)", summary, version="2.2.0"),
+        Snippet.build(
+            library="pandas",
+            version="2.2.0",
+            symbol="pandas.core.groupby.SeriesGroupBy.cumsum",
+            kind=SnippetKind.API,
+            title="pandas.core.groupby.SeriesGroupBy.cumsum",
+            text="pandas.core.groupby.SeriesGroupBy.cumsum(axis=0)\n\n"
+            f"Inherited from pandas.core.groupby.groupby.GroupBy.\n\n{summary}",
+        ),
+        api("pandas.core.groupby.SeriesGroupBy.agg", "(func=None)", body, version="2.2.0"),
+        api("pandas.core.groupby.SeriesGroupBy.aggregate", "(func=None)", body, version="2.2.0"),
+        api("pandas.core.groupby.SeriesGroupBy.sum", "()", "Compute sum.", version="2.2.0"),
+        Snippet.build(  # the guides teach them, so they are not internal pages
+            library="pandas",
+            version="2.2.0",
+            symbol="user_guide/groupby#aggregation",
+            kind=SnippetKind.GUIDE,
+            title="Group by > Aggregation",
+            text="Group by > Aggregation\n\n```python\ndf.groupby('a')['b'].agg('sum')\n```",
+            apis=[
+                "pandas.core.groupby.GroupBy.cumsum",
+                "pandas.core.groupby.SeriesGroupBy.agg",
+                "pandas.core.groupby.SeriesGroupBy.sum",
+            ],
+        ),
+    ]
+    add(spark, pages)
+    for query, name in (("cumulative sum for each group", ".cumsum"), ("aggregate groups", ".agg")):
+        hits = spark.search(query, principal=LOCAL_PRINCIPAL, k=10)
+        named = [h.symbol for h in hits if h.symbol.rsplit(".", 1)[-1].startswith(name[1:])]
+        assert len(named) == 1, [h.symbol for h in hits]
+    hits = spark.search("sum of each group", principal=LOCAL_PRINCIPAL, k=10)
+    assert {"pandas.core.groupby.SeriesGroupBy.sum"} <= {h.symbol for h in hits}
 
 
 def test_a_guide_section_names_the_apis_it_teaches() -> None:

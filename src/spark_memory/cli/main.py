@@ -203,6 +203,8 @@ def search(
     from spark_memory.requests import SearchBody  # pydantic: only on the local path
 
     request = SearchBody.given(query=query, libraries=libraries, versions=pairs, kinds=kinds, k=k)
+    if obj.server is None:  # internal pages stay out of a one-shot local search too
+        obj.local.warm()
     hits = obj.spark.search(request)
     note = "" if hits else obj.spark.stats().empty_note()
     _print_hits([h.model_dump(mode="json") for h in hits], as_json, explain, note)

@@ -2,7 +2,8 @@
 
 - ``collapse``: the pages of one API (an inherited method documented under every
   subclass, its reference and its example) become one result, shown under its public
-  name (``symbols.display_name``), scored by its best page.
+  name (``symbols.display_name``), scored by its best page. Two names of one class
+  with one documentation (``agg = aggregate``) are one API too.
 - ``weigh_trust``: a lesson's fused score times ``0.75 + 0.5 * lower bound``: refuted
   lessons sink, endorsed ones rise a little. Trust never makes a lesson a candidate;
   only its match to the query does (``fusion.Floors``).
@@ -67,11 +68,20 @@ def weigh_trust(hit: SearchHit, insight: Insight) -> SearchHit:
 def collapse(hits: Sequence[SearchHit], query: str = "") -> list[SearchHit]:
     """One hit per API (its best page, under its public name), best first."""
     objects = focus_objects(query)
-    groups: dict[str, list[SearchHit]] = {}
+    keyed: list[tuple[str, SearchHit]] = []
+    same = _Same()
+    bodies: dict[str, str] = {}  # one documentation under two names of a class: one API
     for hit in hits:
         if deprecated(hit):
             hit = hit.model_copy(update={"score": hit.score * DEPRECATED_FACTOR})
-        groups.setdefault(_identity(hit), []).append(hit)
+        key = _identity(hit)
+        body = symbols.body_key(hit.symbol, hit.kind, hit.text)
+        if body:
+            same.join(bodies.setdefault(body, key), key)
+        keyed.append((key, hit))
+    groups: dict[str, list[SearchHit]] = {}
+    for key, hit in keyed:
+        groups.setdefault(same.root(key), []).append(hit)
     out = []
     for members in groups.values():
         best = max(members, key=lambda h: h.score)
@@ -80,6 +90,23 @@ def collapse(hits: Sequence[SearchHit], query: str = "") -> list[SearchHit]:
             score *= 1.0 + OBJECT_BONUS
         out.append(_shown(best, members, score))
     return sorted(out, key=lambda h: -h.score)
+
+
+class _Same:
+    """Which API keys stand for one API (union-find over a result list)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def root(self, key: str) -> str:
+        while (up := self.parent.get(key, key)) != key:
+            key = up
+        return key
+
+    def join(self, a: str, b: str) -> None:
+        ra, rb = self.root(a), self.root(b)
+        if ra != rb:
+            self.parent[rb] = ra
 
 
 def deprecated(hit: SearchHit) -> bool:

@@ -90,4 +90,32 @@ def identity(symbol: str, kind: str, text: str, snippet_id: str) -> str:
     copies); a guide section is its own."""
     if kind not in API_KINDS or not symbol or is_section(symbol, kind):
         return snippet_id
-    return inherited_from(text, symbol) or symbol
+    return _defined(inherited_from(text, symbol) or symbol)
+
+
+def body_key(symbol: str, kind: str, text: str) -> str:
+    """A class member's documentation without its signature line, or "".
+
+    Two members of one class with one documentation are one function under two names
+    (pandas assigns ``agg = aggregate``, ``isnull = isna``); no page says so."""
+    if kind not in API_KINDS or is_section(symbol, kind):
+        return ""
+    owner = symbol.rpartition(".")[0]
+    body = text.partition("\n")[2].strip()
+    return f"{owner}\n{body}" if owner and body else ""
+
+
+def _defined(path: str) -> str:
+    """One key for a class member under every private module path it is reachable by.
+
+    A class defined in a private module is often documented under a shorter private
+    path it is re-exported from: ``SeriesGroupBy.cumsum`` says "Inherited from
+    pandas.core.groupby.groupby.GroupBy" while the base's own page is
+    ``pandas.core.groupby.GroupBy.cumsum``. Private paths of one library's class member
+    therefore share ``library:Class.member``; public paths keep their own, since two
+    public classes of one name can differ (``torch.nn.quantized.Conv3d`` and
+    ``torch.nn.quantized.dynamic.Conv3d``)."""
+    parts = path.split(".")
+    if len(parts) >= 3 and parts[-2][:1].isupper() and is_private(path):
+        return f"{parts[0]}:{parts[-2]}.{parts[-1]}"
+    return path

@@ -65,6 +65,11 @@ class Spark(Knowledge, Experience, Coaching, Tenancy, Jobs, Measures, ServiceBas
             embedder = make_embedder(settings)
         return cls(settings, store or open_store(settings), embedder)
 
+    def warm(self) -> None:
+        """Build the symbol index now. A server's searches never wait for it (it is built
+        behind them); a one-shot command has no later search that would see it."""
+        self.searcher.symbols.current()
+
     def close(self) -> None:
         self.searcher.symbols.close()  # its background build reads the store
         self.store.close()
