@@ -19,8 +19,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-# Path parts that mark an implementation module rather than the public API.
-_PRIVATE_PARTS = frozenset({"core", "internals", "compat", "src", "impl"})
+# Path parts that mark an implementation module rather than the public API
+# (``tensorflow.python`` holds TensorFlow's implementation) ...
+_PRIVATE_PARTS = frozenset({"core", "internals", "compat", "src", "impl", "python"})
+# ... except a versioned compatibility namespace, which is public by design:
+# ``tensorflow.compat.v1.Session`` is how TensorFlow 2 documents and exports TF1's API.
+_VERSIONED = re.compile(r"v\d+")
 _INHERITED = re.compile(r"^Inherited from ([\w.]+?)\.?$", re.M)
 _ALSO = re.compile(r"^Also available as: (.+)$", re.M)
 _TAUGHT = re.compile(r"^(?:APIs|API symbols|Teaches): (.+)$", re.M)
@@ -31,7 +35,12 @@ GUIDE_KINDS = frozenset({"guide", "note"})
 
 def is_private(symbol: str) -> bool:
     parts = symbol.split(".")
-    return any(p.startswith("_") or p in _PRIVATE_PARTS for p in parts[1:])
+    for n, part in enumerate(parts[1:], 2):
+        if part == "compat" and n < len(parts) and _VERSIONED.fullmatch(parts[n]):
+            continue
+        if part.startswith("_") or part in _PRIVATE_PARTS:
+            return True
+    return False
 
 
 def display_name(names: Iterable[str]) -> str:
