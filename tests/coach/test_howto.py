@@ -65,6 +65,15 @@ def test_without_a_matching_section_the_leading_api_leads(spark: Spark) -> None:
     assert not rec.guidance.text.startswith("How:")
     assert rec.apis[0] == "numpy.argsort"
     assert all(c.doc_type is DocType.SNIPPET for c in rec.citations)
+    # found by words and meaning alone, the lead is offered as the nearest page, not an order
+    assert rec.guidance.text.startswith("Closest match (no how-to passage matched")
+    assert "`numpy.argsort`" in rec.guidance.text
+    named = spark.recommend(
+        "import numpy as np\nHow do I make np.argsort sort descending?",
+        principal=LOCAL_PRINCIPAL,
+        mode="extractive",
+    )
+    assert named.guidance.text.startswith("Use `numpy.argsort`")
 
 
 def test_an_off_topic_lesson_is_not_cited_and_one_about_the_error_is(spark: Spark) -> None:
