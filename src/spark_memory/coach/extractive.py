@@ -236,8 +236,9 @@ def _guidance(
     if _named_by_caller(apis[0]):
         text = f"Use `{apis[0].hit.symbol}`: {summary}" + (f" Related: {others}." if others else "")
     else:
-        # Matched by words and meaning alone, the lead is right about a third of the time
-        # on DS-1000: an agent told "Use X" follows it; told it is the nearest page, it checks.
+        # Matched by words and meaning alone the lead is often wrong (recommend's first
+        # citation is an API the reference solution uses in 27% of DS-1000's development
+        # problems): told "Use X" an agent follows it; told it is the nearest page, it checks.
         text = (
             f"Closest match (no how-to passage matched this task; check that it fits):"
             f" `{apis[0].hit.symbol}` — {summary}" + (f" Also close: {others}." if others else "")
