@@ -45,7 +45,7 @@ from spark_memory.search import symbols
 from spark_memory.search.hybrid import SearchRequest
 from spark_memory.service import Spark
 
-KS = (5, 10)
+KS = (1, 5, 10)  # hit@1: how often the first result is an API the solution uses
 _DEPTH = 50
 DISTINCTIVE_SHARE = 0.05
 Item = tuple[str, ...]  # the API names one answer place stands for
@@ -399,7 +399,7 @@ def write_report(
         "Query: the problem prompt. Gold: `apis_core`; distinctive: gold APIs used by fewer"
         f" than {DISTINCTIVE_SHARE:.0%} of the library's problems in the split. Baseline: the"
         " ten most frequent gold APIs of the problem's library, constant. Cells: R@10 all /"
-        " R@10 distinctive / hit@10.",
+        " R@10 distinctive / hit@10 (retrieval.json also has @1 and @5).",
     ]
     for name, report in reports.items():
         parts += [f"## Condition: {name}", _summary_table(report)]
