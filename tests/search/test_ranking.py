@@ -43,16 +43,29 @@ def test_a_lesson_about_the_question_still_competes(spark: Spark) -> None:
     assert "Use pathlib for file paths" not in titles
 
 
-def inherited(symbol: str, origin: str) -> Snippet:
+def inherited(symbol: str, origin: str, summary: str = "Compute sum of group values.") -> Snippet:
     return Snippet.build(
         library="pandas",
         version="2.2.0",
         symbol=symbol,
         kind=SnippetKind.API,
         title=f"{symbol}(numeric_only=False, min_count=0)",
-        text=f"{symbol}(numeric_only=False, min_count=0)\n\nCompute sum of group values.\n\n"
-        f"Inherited from {origin}.",
-        embed_text=f"{symbol} Compute sum of group values.",
+        text=f"{symbol}(numeric_only=False, min_count=0)\n\n{summary}\n\nInherited from {origin}.",
+        embed_text=f"{symbol} {summary}",
+    )
+
+
+def section(symbol: str, title: str, prose: str, code: str, apis: list[str]) -> Snippet:
+    """A pandas guide section (its guides teach ``pandas.core.groupby`` methods)."""
+    return Snippet.build(
+        library="pandas",
+        version="2.2.0",
+        symbol=symbol,
+        kind=SnippetKind.GUIDE,
+        title=title,
+        text=f"{title}\n\n{prose}\n\n```python\n{code}\n```",
+        embed_text=prose,
+        apis=apis,
     )
 
 
@@ -121,26 +134,20 @@ def test_one_method_under_two_private_module_paths_is_one_result(spark: Spark) -
     body = "Aggregate using one or more operations over the specified axis."
     pages = [
         api("pandas.core.groupby.GroupBy.cumsum", "(axis=0)", summary, version="2.2.0"),
-        Snippet.build(
-            library="pandas",
-            version="2.2.0",
-            symbol="pandas.core.groupby.SeriesGroupBy.cumsum",
-            kind=SnippetKind.API,
-            title="pandas.core.groupby.SeriesGroupBy.cumsum",
-            text="pandas.core.groupby.SeriesGroupBy.cumsum(axis=0)\n\n"
-            f"Inherited from pandas.core.groupby.groupby.GroupBy.\n\n{summary}",
+        inherited(
+            "pandas.core.groupby.SeriesGroupBy.cumsum",
+            "pandas.core.groupby.groupby.GroupBy",
+            summary,
         ),
         api("pandas.core.groupby.SeriesGroupBy.agg", "(func=None)", body, version="2.2.0"),
         api("pandas.core.groupby.SeriesGroupBy.aggregate", "(func=None)", body, version="2.2.0"),
         api("pandas.core.groupby.SeriesGroupBy.sum", "()", "Compute sum.", version="2.2.0"),
-        Snippet.build(  # the guides teach them, so they are not internal pages
-            library="pandas",
-            version="2.2.0",
-            symbol="user_guide/groupby#aggregation",
-            kind=SnippetKind.GUIDE,
-            title="Group by > Aggregation",
-            text="Group by > Aggregation\n\n```python\ndf.groupby('a')['b'].agg('sum')\n```",
-            apis=[
+        section(  # the guides teach them, so they are not internal pages
+            "user_guide/groupby#aggregation",
+            "Group by > Aggregation",
+            "Aggregate each group.",
+            "df.groupby('a')['b'].agg('sum')",
+            [
                 "pandas.core.groupby.GroupBy.cumsum",
                 "pandas.core.groupby.SeriesGroupBy.agg",
                 "pandas.core.groupby.SeriesGroupBy.sum",
@@ -179,16 +186,12 @@ def test_internal_pages_stay_out_unless_a_guide_teaches_them_or_the_query_names_
     pages = [
         api("pandas.core.internals.Block.shift", "(periods=1)", summary, version="2.2.0"),
         api("pandas.core.groupby.DataFrameGroupBy.shift", "(periods=1)", summary, version="2.2.0"),
-        Snippet.build(
-            library="pandas",
-            version="2.2.0",
-            symbol="user_guide/groupby#shift",
-            kind=SnippetKind.GUIDE,
-            title="Group by > Shift within groups",
-            text="Group by > Shift within groups\n\nShift each group's values by periods.\n\n"
-            "```python\ndf.groupby('a').shift(1)\n```",
-            embed_text="Shift each group's values by desired number of periods.",
-            apis=["pandas.core.groupby.DataFrameGroupBy.shift"],
+        section(
+            "user_guide/groupby#shift",
+            "Group by > Shift within groups",
+            "Shift each group's values by desired number of periods.",
+            "df.groupby('a').shift(1)",
+            ["pandas.core.groupby.DataFrameGroupBy.shift"],
         ),
     ]
     add(spark, pages)
