@@ -235,3 +235,40 @@ def test_an_api_its_page_marks_deprecated_ranks_below_an_equal_match(spark: Spar
     assert shown.index("pandas.to_datetime") < shown.index(
         "pandas.io.date_converters.parse_date_time"
     )
+
+
+def test_an_api_the_question_names_in_its_prose_ranks_above_better_worded_pages(
+    spark: Spark,
+) -> None:
+    """ "I used tz_localize ..." names the API the asker is stuck on: its page comes
+    first even where another page shares more of the question's words. A name in the
+    question's set-up code (``head``) is what the asker already has, and raises nothing."""
+    pages = [
+        api(
+            "pandas.Series.dt.tz_localize",
+            "(tz, ambiguous='raise')",
+            "Localize tz-naive Datetime Array/Index to tz-aware Datetime Array/Index.",
+            version="2.2.0",
+        ),
+        api(
+            "pandas.Series.dt.tz_convert",
+            "(tz)",
+            "Remove the time zone offset from a datetime column, or convert it to another"
+            " time zone.",
+            version="2.2.0",
+        ),
+        api("pandas.Series.head", "(n=5)", "Return the first n rows.", version="2.2.0"),
+    ]
+    add(spark, pages)
+    spark.warm()
+    question = (
+        "I used tz_localize on a datetime column and now want to remove the time zone"
+        " offset from the column.\n<code>\ndf.head()\n</code>"
+    )
+    hits = spark.search(question, principal=LOCAL_PRINCIPAL, k=5, libraries=["pandas"])
+    shown = [h.symbol for h in hits]
+    assert shown[0] == "pandas.Series.dt.tz_localize", shown
+    assert "named" in hits[0].channels
+    assert all("named" not in h.channels for h in hits if h.symbol == "pandas.Series.head")
+    plain = spark.search(question.replace("tz_localize", "a method"), principal=LOCAL_PRINCIPAL)
+    assert plain[0].symbol == "pandas.Series.dt.tz_convert"

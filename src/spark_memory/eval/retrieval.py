@@ -226,6 +226,7 @@ class RetrievalBench:
         targets: dict[int, ApiTarget],
         progress: Callable[[int, int], None] | None = None,
     ) -> RetrievalReport:
+        self.spark.warm()  # measure the steady state: the symbol index built
         baseline = frequent_baseline(targets.values())
         distinctive = distinctive_apis(targets.values())
         report = RetrievalReport(self.methods)

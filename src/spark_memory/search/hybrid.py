@@ -3,7 +3,8 @@
 Each document type is searched by BM25 and by vector similarity inside the store (which
 enforces scopes). Documentation and lessons then compete in one list per channel, and
 only documents whose own score clears the channel's floor take part (``fusion``). The
-channels are fused by weighted RRF; a lesson's fused score is then weighed by its
+channels are fused by weighted RRF, the pages of an API the query's prose names
+(``named``) raised; a lesson's fused score is then weighed by its
 trust (the lower credible bound: a refuted lesson sinks, an endorsed one rises a
 little). The pages of one API under several paths collapse into one result under its
 public name (``rank.collapse``), and each hit keeps its rank and score per channel, so
@@ -34,7 +35,8 @@ from spark_memory.models import (
 )
 from spark_memory.providers.embedder import Embedder, Vectors
 from spark_memory.search.fusion import FLOORS, pooled, rrf
-from spark_memory.search.rank import collapse, weigh_trust
+from spark_memory.search.named import named_in_prose
+from spark_memory.search.rank import collapse, raise_named, weigh_trust
 from spark_memory.search.symbol_index import SymbolIndex
 from spark_memory.search.symbols import is_private
 from spark_memory.store.protocol import Store
@@ -86,7 +88,8 @@ class HybridSearch:
         channels = self._channels(request, vector, lexical)
         weights = {"bm25": self.weights.bm25, "vector": self.weights.vector}
         # aliases collapse after materialising: read a little deeper than k
-        fused = rrf(channels, weights, self.weights.rrf_k)[: request.k * 2 + 5]
+        fused = raise_named(rrf(channels, weights, self.weights.rrf_k), self._named(request))
+        fused = fused[: request.k * 2 + 5]
         hits = self._materialise(fused, request.principal)
         return collapse(hits, request.query)[: request.k]
 
@@ -122,6 +125,14 @@ class HybridSearch:
             ),
             ("vector", pooled("vector", [without(v, hidden) for v in vectors], FLOORS)),
         ]
+
+    def _named(self, request: SearchRequest) -> frozenset[str]:
+        """Ids of the API pages whose last name the query's prose spells out."""
+        names = named_in_prose(request.query)
+        if not names:
+            return frozenset()
+        by_last = self.symbols.peek().by_last
+        return frozenset(e.id for name in names for e in by_last.get(name, ()))
 
     def _internal(self, query: str) -> frozenset[str]:
         """Internal pages to leave out, unless the query names a private path itself."""

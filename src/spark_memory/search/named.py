@@ -1,0 +1,37 @@
+"""API names a query spells out in its prose: ``tz_localize``, ``.str.split(...)``,
+`` `DataFrame.explode` ``.
+
+An identifier written in the words of a question (snake_case, camelCase, a call, a
+backticked name) is what the asker asks about: "I used tz_localize ... how do I remove
+the offset?". The same name in the question's set-up code usually is not (``read_csv``,
+``head`` are what the asker already has), and a plain word ("sum", "sort") names too
+many APIs to mean one. The class a task works on ("my DataFrame") names its object,
+not the API it needs. Search raises the pages of the names left (``hybrid``).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Code blocks of a pasted question: Markdown fences and DS-1000's <code> tags.
+_FENCED = re.compile(r"```.*?(?:```|\Z)", re.S)
+_CODE_TAG = re.compile(r"<code>.*?(?:</code>|\Z)", re.S)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CALL = re.compile(r"\.([A-Za-z_]\w*)\(")
+_TICKED = re.compile(r"`(?:[\w.]*\.)?(\w+)(?:\(\))?`")
+MIN_CHARS = 4
+OBJECT_CLASSES = frozenset({"DataFrame", "Series", "ndarray", "array", "Tensor", "Index"})
+
+
+def named_in_prose(query: str) -> frozenset[str]:
+    """Last parts of the API names the query's prose spells as identifiers."""
+    prose = _CODE_TAG.sub(" ", _FENCED.sub(" ", query))
+    spelled = {w for w in _IDENTIFIER.findall(prose) if len(w) >= MIN_CHARS and _identifier(w)}
+    return frozenset(
+        (spelled | set(_CALL.findall(prose)) | set(_TICKED.findall(prose))) - OBJECT_CLASSES
+    )
+
+
+def _identifier(word: str) -> bool:
+    """snake_case or camelCase: a word no sentence would spell so."""
+    return "_" in word.strip("_") or any(c.isupper() for c in word[1:])
