@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from spark_memory.models import LOCAL_PRINCIPAL, DocType, Snippet, SnippetKind
 from spark_memory.search import symbols
+from spark_memory.search.named import named_in_prose
 from spark_memory.service import Spark
 from tests.coach.conftest import add, api
 from tests.support.waiting import wait_until
@@ -272,3 +273,12 @@ def test_an_api_the_question_names_in_its_prose_ranks_above_better_worded_pages(
     assert all("named" not in h.channels for h in hits if h.symbol == "pandas.Series.head")
     plain = spark.search(question.replace("tz_localize", "a method"), principal=LOCAL_PRINCIPAL)
     assert plain[0].symbol == "pandas.Series.dt.tz_convert"
+
+
+def test_the_names_a_question_spells_out_are_its_identifiers_calls_and_dotted_names() -> None:
+    question = (
+        "My DataFrame has a date column. I tried np.einsum and df.groupby('a').agg(f), e.g."
+        " with `explode` and tz_localize, but not the sum.\n<code>\ndf = pd.read_csv(p)\n"
+        "df.head()\n</code>"
+    )
+    assert named_in_prose(question) == {"einsum", "groupby", "agg", "explode", "tz_localize"}

@@ -1,5 +1,5 @@
 """API names a query spells out in its prose: ``tz_localize``, ``.str.split(...)``,
-`` `DataFrame.explode` ``.
+``np.einsum``, `` `DataFrame.explode` ``.
 
 An identifier written in the words of a question (snake_case, camelCase, a call, a
 backticked name) is what the asker asks about: "I used tz_localize ... how do I remove
@@ -19,6 +19,7 @@ _CODE_TAG = re.compile(r"<code>.*?(?:</code>|\Z)", re.S)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CALL = re.compile(r"\.([A-Za-z_]\w*)\(")
 _TICKED = re.compile(r"`(?:[\w.]*\.)?(\w+)(?:\(\))?`")
+_DOTTED = re.compile(r"(?<![\w.])[A-Za-z_]\w*\.([A-Za-z_]\w{2,})\b(?!\.)")  # np.einsum, df.melt
 MIN_CHARS = 4
 OBJECT_CLASSES = frozenset({"DataFrame", "Series", "ndarray", "array", "Tensor", "Index"})
 
@@ -27,9 +28,8 @@ def named_in_prose(query: str) -> frozenset[str]:
     """Last parts of the API names the query's prose spells as identifiers."""
     prose = _CODE_TAG.sub(" ", _FENCED.sub(" ", query))
     spelled = {w for w in _IDENTIFIER.findall(prose) if len(w) >= MIN_CHARS and _identifier(w)}
-    return frozenset(
-        (spelled | set(_CALL.findall(prose)) | set(_TICKED.findall(prose))) - OBJECT_CLASSES
-    )
+    found = spelled.union(*(p.findall(prose) for p in (_CALL, _TICKED, _DOTTED)))
+    return frozenset(found - OBJECT_CLASSES)
 
 
 def _identifier(word: str) -> bool:
