@@ -25,9 +25,12 @@ MAX_EMBED_WORDS = 40
 MAX_QUESTIONS = 2
 # The whole request, set-up code included, as search would read it: its code names the
 # objects and calls the task is about. Its first 80 words for full text; the embedder
-# reads only the first 40 as for the other queries (code is many tokens a word: at 80,
-# recommend's median rose by 30 ms, against 11 ms at 40).
+# reads all of it, as plain search does (up to MiniLM's 256 tokens). Its ranking orders
+# the answer's see-also step (``extractive.see_also``), where plain search's order beat
+# the coach's fused one. Embedded alone (``MiniLM.embed_queries``), a long query does
+# not pad the short ones: recommend's median 76.6 -> 82.0 ms in bench_coach.
 MAX_WHOLE_WORDS = 80
+MAX_WHOLE_EMBED_WORDS = 400
 
 _SENTENCE = re.compile(r"(?<=[.?!])\s+|\n{2,}")
 _COMMENT = re.compile(r"^\s*#+\s?(.*)$", re.M)
@@ -52,7 +55,7 @@ def plan_queries(request: CoachRequest, intent: Intent) -> list[PlannedQuery]:
         queries.append(query("api", names))
     if intent.error_signature:
         queries.insert(0, query("error", intent.error_signature))
-    queries.append(query("whole", request.task, MAX_WHOLE_WORDS, MAX_EMBED_WORDS))
+    queries.append(query("whole", request.task, MAX_WHOLE_WORDS, MAX_WHOLE_EMBED_WORDS))
     return _distinct(queries)[:MAX_QUERIES]
 
 

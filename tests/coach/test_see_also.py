@@ -1,0 +1,26 @@
+"""The see-also step: what the answer names beyond the APIs it explains."""
+
+from __future__ import annotations
+
+from spark_memory.coach.extractive import see_also
+from spark_memory.coach.recall import Source
+from spark_memory.search.hybrid import snippet_hit
+from tests.coach.conftest import api
+
+
+def source(symbol: str, summary: str, score: float, *found_by: str) -> Source:
+    return Source(hit=snippet_hit(api(symbol, "()", summary)), score=score, found_by=list(found_by))
+
+
+def test_see_also_follows_the_search_of_the_whole_request_then_the_fused_scores() -> None:
+    """Past the leading APIs, the ranking of the whole request (as plain search reads
+    it) finds more of what a task uses than the fusion of the focused queries."""
+    lead = source("pandas.DataFrame.groupby", "Group DataFrame using a mapper.", 1.0, "task #1")
+    fused_only = source("pandas.DataFrame.sum", "Return the sum.", 0.9, "task #2", "says:sum")
+    second = source("pandas.DataFrame.transform", "Call func on self.", 0.3, "whole #2")
+    first = source("pandas.DataFrame.merge", "Merge DataFrame objects.", 0.2, "whole #1")
+    weak = source("pandas.DataFrame.pipe", "Apply chainable functions.", 0.05, "whole #3")
+    docs = [lead, fused_only, second, first, weak]
+    named = [s.hit.symbol for s in see_also(docs, [lead], total=4)]
+    # by the whole request's ranks first; a source far below the best stays out
+    assert named == ["pandas.DataFrame.merge", "pandas.DataFrame.transform", "pandas.DataFrame.sum"]
