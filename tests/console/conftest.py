@@ -158,6 +158,28 @@ def spark_cli(seeded: Seeded, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+GUIDE = """# Tinylib user guide
+
+## Counting things
+
+Call `tinylib.count(items)` to count how often each item occurs; it returns a dict.
+
+## Resetting
+
+Call `tinylib.reset()` before counting again to forget earlier counts.
+"""
+
+
+def ingest_tinylib(seeded: Seeded, folder: Path, version: str) -> None:
+    """A real `spark kb ingest` of GUIDE, written into ``folder``, as tinylib ``version``."""
+    (folder / "guide.md").write_text(GUIDE, "utf-8")
+    code, out = spark_cli(
+        seeded, "kb", "ingest", "--guides", str(folder), "--library", "tinylib",
+        "--doc-version", version,
+    )  # fmt: skip
+    assert code == 0, out
+
+
 def csrf_of(html: str) -> str:
     """The form token a console page carries for its actions."""
     found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)

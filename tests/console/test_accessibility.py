@@ -16,8 +16,8 @@ from spark_memory.config import Settings
 from spark_memory.models import LOCAL_PRINCIPAL
 from spark_memory.service import Spark
 from spark_memory.service.kb_progress import recorded
-from tests.console.conftest import AXE, Seeded, missing
-from tests.console.test_browser import run_cli, sign_in
+from tests.console.conftest import AXE, Seeded, missing, spark_cli
+from tests.console.test_browser import sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -90,7 +90,7 @@ def test_the_check_catches_what_it_should(page: Any) -> None:
 def test_the_operators_pages_pass_axe(page: Any, seeded: Seeded) -> None:
     if not AXE.exists():
         missing(f"axe-core is not in {AXE.parent}")
-    code, out = run_cli(seeded, "keys", "create", "--operator", "--json")
+    code, out = spark_cli(seeded, "keys", "create", "--operator", "--json")
     assert code == 0, out
     page.goto(f"{seeded.ui}/signin")
     page.get_by_label("API key").fill(json.loads(out)["secret"])

@@ -14,12 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
-from spark_memory.cli.main import cli
 from spark_memory.service.kb_progress import recorded
-from tests.console.conftest import Seeded
-from tests.console.test_kb import GUIDE
+from tests.console.conftest import Seeded, ingest_tinylib, spark_cli
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +38,25 @@ def sign_in(page: Any, seeded: Seeded, who: str, then: str = "") -> None:
 
 def shoot(page: Any, shots: Path, name: str) -> None:
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+
+def tab_to(page: Any, label: str, presses: int) -> None:
+    """Tab until the control labelled ``label`` has the focus, or fail."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('aria-label')") == label:
+            return
+    pytest.fail(f"Tab never reached {label!r}")
+
+
+def confirm_by_keyboard(page: Any, reason: str, button: str) -> None:
+    """On a confirmation page: Tab to the reason, type it, Tab to ``button``, Enter."""
+    while page.evaluate("document.activeElement.id") != "reason":
+        page.keyboard.press("Tab")
+    page.keyboard.type(reason)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == button
+    page.keyboard.press("Enter")
 
 
 def main_text(page: Any) -> str:
@@ -165,21 +181,10 @@ def test_an_action_is_reachable_by_keyboard(page: Any, seeded: Seeded) -> None:
     sign_in(page, seeded, "admin")
     page.goto(f"{seeded.ui}/review")
     title = "Connect to the metrics database with the service password"
-    target = f"Quarantine {title}"
-    for _ in range(60):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.getAttribute('aria-label')") == target:
-            break
-    else:
-        pytest.fail(f"Tab never reached {target!r}")
+    tab_to(page, f"Quarantine {title}", presses=60)
     page.keyboard.press("Enter")
     page.wait_for_url("**/confirm/quarantine?back=review")
-    while page.evaluate("document.activeElement.id") != "reason":
-        page.keyboard.press("Tab")
-    page.keyboard.type("holds a redacted password")
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "Quarantine"
-    page.keyboard.press("Enter")
+    confirm_by_keyboard(page, "holds a redacted password", "Quarantine")
     page.wait_for_url("**/ui/review?done=*")
     assert "is now quarantined" in page.get_by_role("status").inner_text()
 
@@ -216,10 +221,8 @@ def test_the_operator_watches_an_ingest_and_removes_a_library(
 ) -> None:
     folder = tmp_path / "tinylib-docs"
     folder.mkdir()
-    (folder / "guide.md").write_text(GUIDE, "utf-8")
-    assert run_cli(seeded, "kb", "ingest", "--guides", str(folder), "--library", "tinylib",
-                   "--doc-version", "1.0")[0] == 0  # fmt: skip
-    code, out = run_cli(seeded, "keys", "create", "--operator", "--json")
+    ingest_tinylib(seeded, folder, "1.0")
+    code, out = spark_cli(seeded, "keys", "create", "--operator", "--json")
     assert code == 0, out
     page.goto(f"{seeded.ui}/signin")
     page.get_by_label("API key").fill(json.loads(out)["secret"])
@@ -234,28 +237,11 @@ def test_the_operator_watches_an_ingest_and_removes_a_library(
         shoot(page, shots, "kb")
     # By keyboard alone: Tab to the library's Remove, Enter, type the reason, Tab, Enter.
     page.goto(f"{seeded.ui}/kb")
-    for _ in range(40):
-        page.keyboard.press("Tab")
-        label = page.evaluate("document.activeElement.getAttribute('aria-label')")
-        if label == "Remove tinylib 1.0":
-            break
-    else:
-        pytest.fail("Tab never reached 'Remove tinylib 1.0'")
+    tab_to(page, "Remove tinylib 1.0", presses=40)
     page.keyboard.press("Enter")
     page.wait_for_url("**/kb/remove?library=tinylib&version=1.0")
     shoot(page, shots, "kb_remove")
-    while page.evaluate("document.activeElement.id") != "reason":
-        page.keyboard.press("Tab")
-    page.keyboard.type("superseded by the 2.0 guide")
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "Remove"
-    page.keyboard.press("Enter")
+    confirm_by_keyboard(page, "superseded by the 2.0 guide", "Remove")
     page.wait_for_url("**/ui/kb?done=*")
     assert "snippets of tinylib 1.0" in page.get_by_role("status").inner_text()
     assert "tinylib" not in page.get_by_role("table").first.inner_text()
-
-
-def run_cli(seeded: Seeded, *args: str) -> tuple[int, str]:
-    env = {"SPARK_HOME": str(seeded.server.home), "SPARK_EMBEDDER": "hash"}
-    result = CliRunner(env=env).invoke(cli, list(args))
-    return result.exit_code, result.output

@@ -16,20 +16,9 @@ import pytest
 
 from spark_memory import __version__
 from spark_memory.service.kb_progress import FILE_NAME, IngestProgress, recorded
-from tests.console.conftest import Seeded, csrf_of, spark_cli
+from tests.console.conftest import Seeded, csrf_of, ingest_tinylib, spark_cli
 
 pytestmark = pytest.mark.slow
-
-GUIDE = """# Tinylib user guide
-
-## Counting things
-
-Call `tinylib.count(items)` to count how often each item occurs; it returns a dict.
-
-## Resetting
-
-Call `tinylib.reset()` before counting again to forget earlier counts.
-"""
 
 
 @contextmanager
@@ -43,12 +32,7 @@ def client(seeded: Seeded, key: str) -> Iterator[httpx.Client]:
 def ingested(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A real `spark kb ingest` of a small guide folder, as tinylib 1.0."""
     folder = tmp_path_factory.mktemp("tinylib-docs")
-    (folder / "guide.md").write_text(GUIDE, "utf-8")
-    code, out = spark_cli(
-        seeded, "kb", "ingest", "--guides", str(folder), "--library", "tinylib",
-        "--doc-version", "1.0",
-    )  # fmt: skip
-    assert code == 0, out
+    ingest_tinylib(seeded, folder, "1.0")
     return str(folder)
 
 
@@ -145,12 +129,7 @@ def test_the_operator_removes_a_library_confirmed_and_audited(
 def test_a_removal_with_the_cli_is_audited_too(
     seeded: Seeded, operator: httpx.Client, tmp_path: Path
 ) -> None:
-    (tmp_path / "guide.md").write_text(GUIDE, "utf-8")
-    code, out = spark_cli(
-        seeded, "kb", "ingest", "--guides", str(tmp_path), "--library", "tinylib",
-        "--doc-version", "2.0",
-    )  # fmt: skip
-    assert code == 0, out
+    ingest_tinylib(seeded, tmp_path, "2.0")
     code, out = spark_cli(
         seeded, "kb", "remove", "tinylib", "--version", "2.0", "--reason", "cli cleanup"
     )
