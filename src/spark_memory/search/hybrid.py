@@ -37,7 +37,7 @@ from spark_memory.providers.embedder import Embedder, Vectors
 from spark_memory.search.fusion import FLOORS, pooled, rrf
 from spark_memory.search.named import named_in_prose
 from spark_memory.search.rank import collapse, raise_named, weigh_trust
-from spark_memory.search.symbol_index import SymbolIndex
+from spark_memory.search.symbol_index import SymbolIndex, SymbolNames
 from spark_memory.search.symbols import is_private
 from spark_memory.store.protocol import Store
 
@@ -85,10 +85,11 @@ class HybridSearch:
     def _fused(
         self, request: SearchRequest, vector: Vectors, lexical: dict[DocType, list[ChannelHit]]
     ) -> list[SearchHit]:
-        channels = self._channels(request, vector, lexical)
+        index = self.symbols.peek()  # one snapshot a search: each look asks the store
+        channels = self._channels(request, vector, lexical, index)
         weights = {"bm25": self.weights.bm25, "vector": self.weights.vector}
         # aliases collapse after materialising: read a little deeper than k
-        fused = raise_named(rrf(channels, weights, self.weights.rrf_k), self._named(request))
+        fused = raise_named(rrf(channels, weights, self.weights.rrf_k), _named(request, index))
         fused = fused[: request.k * 2 + 5]
         hits = self._materialise(fused, request.principal)
         return collapse(hits, request.query)[: request.k]
@@ -97,7 +98,7 @@ class HybridSearch:
         self, request: SearchRequest, vector: Vectors
     ) -> list[tuple[str, list[ChannelHit]]]:
         """Every channel's ranked candidates, one list per channel and document type."""
-        return self._channels(request, vector, self._lexical(request))
+        return self._channels(request, vector, self._lexical(request), self.symbols.peek())
 
     def _lexical(self, request: SearchRequest) -> dict[DocType, list[ChannelHit]]:
         depth = _depth(request)
@@ -109,7 +110,11 @@ class HybridSearch:
         }
 
     def _channels(
-        self, request: SearchRequest, vector: Vectors, lexical: dict[DocType, list[ChannelHit]]
+        self,
+        request: SearchRequest,
+        vector: Vectors,
+        lexical: dict[DocType, list[ChannelHit]],
+        index: SymbolNames,
     ) -> list[tuple[str, list[ChannelHit]]]:
         """One BM25 and one vector list, every document type in each, floors applied."""
         depth = _depth(request)
@@ -117,7 +122,7 @@ class HybridSearch:
             self.store.vector_search(vector, doc_type, request.filters, request.principal, depth)
             for doc_type in request.doc_types
         ]
-        hidden = self._internal(request.query)
+        hidden = _internal(request.query, index)
         return [
             (
                 "bm25",
@@ -125,20 +130,6 @@ class HybridSearch:
             ),
             ("vector", pooled("vector", [without(v, hidden) for v in vectors], FLOORS)),
         ]
-
-    def _named(self, request: SearchRequest) -> frozenset[str]:
-        """Ids of the API pages whose last name the query's prose spells out."""
-        names = named_in_prose(request.query)
-        if not names:
-            return frozenset()
-        by_last = self.symbols.peek().by_last
-        return frozenset(e.id for name in names for e in by_last.get(name, ()))
-
-    def _internal(self, query: str) -> frozenset[str]:
-        """Internal pages to leave out, unless the query names a private path itself."""
-        if any(is_private(word) for word in _DOTTED.findall(query)):
-            return frozenset()
-        return self.symbols.peek().internal
 
     def validate(self, request: SearchRequest) -> None:
         if not request.query.strip():
@@ -180,6 +171,19 @@ class HybridSearch:
 def _embed_pool() -> ThreadPoolExecutor:
     """One per process, made on first search: queries are embedded here."""
     return ThreadPoolExecutor(2, thread_name_prefix="spark-embed")
+
+
+def _named(request: SearchRequest, index: SymbolNames) -> frozenset[str]:
+    """Ids of the API pages whose last name the query's prose spells out."""
+    names = named_in_prose(request.query)
+    return frozenset(e.id for name in names for e in index.by_last.get(name, ()))
+
+
+def _internal(query: str, index: SymbolNames) -> frozenset[str]:
+    """Internal pages to leave out, unless the query names a private path itself."""
+    if any(is_private(word) for word in _DOTTED.findall(query)):
+        return frozenset()
+    return index.internal
 
 
 def without(hits: list[ChannelHit], hidden: frozenset[str]) -> list[ChannelHit]:
