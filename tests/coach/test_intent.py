@@ -142,6 +142,24 @@ def test_plan_also_asks_with_the_whole_request_set_up_code_included() -> None:
     assert len(plan) <= MAX_QUERIES
 
 
+def test_the_whole_request_is_embedded_without_its_printed_data() -> None:
+    """MiniLM reads 256 word pieces: a printed table before the question would spend
+    them. The whole query's words still carry the set-up code for full text."""
+    rows = "\n".join(f"{n}  Aaron  {n}  {n * 2}" for n in range(30))
+    task = (
+        f"I have a dataframe like this:\n    name  a  b\n{rows}\n"
+        "I want to replace each name with a unique ID.\n"
+        "A:\n<code>\nimport pandas as pd\ndf = pd.DataFrame({'name': ['Aaron']})\n</code>"
+    )
+    req = request(task)
+    whole = plan_queries(req, analyse(req))[-1]
+    assert whole.purpose == "whole"
+    assert "replace each name with a unique ID" in whole.embed
+    assert "Aaron" not in whole.embed
+    assert "pd.DataFrame" not in whole.embed
+    assert "Aaron" in whole.text
+
+
 def test_the_object_a_task_works_on_is_no_api_query() -> None:
     """Searched alone, "DataFrame" finds its plumbing (``DataFrame.columns``), which the
     coach then led with for a task that needs ``groupby(...).transform``."""

@@ -15,6 +15,7 @@ from spark_memory.coach import apinames
 from spark_memory.coach.libraries import BY_ALIAS, BY_NAME, BY_WORD
 from spark_memory.coach.models import CoachRequest, Intent, PlannedQuery
 from spark_memory.coach.recall import OBJECT_CLASSES
+from spark_memory.task_text import for_embedding
 
 MAX_QUERIES = 5
 # Query sizes bound the cost: full-text search time grows with the terms OR-ed
@@ -25,7 +26,8 @@ MAX_EMBED_WORDS = 40
 MAX_QUESTIONS = 2
 # The whole request, set-up code included, as search would read it: its code names the
 # objects and calls the task is about. Its first 80 words for full text; the embedder
-# reads all of it, as plain search does (up to MiniLM's 256 tokens). Its ranking orders
+# reads what plain search embeds (``task_text.for_embedding``: the prose without its
+# printed data, up to MiniLM's 256 tokens). Its ranking orders
 # the answer's see-also step (``extractive.see_also``), where plain search's order beat
 # the coach's fused one. Embedded alone (``MiniLM.embed_queries``), a long query does
 # not pad the short ones: recommend's median 76.6 -> 82.0 ms in bench_coach.
@@ -55,7 +57,9 @@ def plan_queries(request: CoachRequest, intent: Intent) -> list[PlannedQuery]:
         queries.append(query("api", names))
     if intent.error_signature:
         queries.insert(0, query("error", intent.error_signature))
-    queries.append(query("whole", request.task, MAX_WHOLE_WORDS, MAX_WHOLE_EMBED_WORDS))
+    whole = query("whole", request.task, MAX_WHOLE_WORDS, MAX_WHOLE_EMBED_WORDS)
+    embedded = for_embedding(request.task).split()[:MAX_WHOLE_EMBED_WORDS]
+    queries.append(whole.model_copy(update={"embed": " ".join(embedded)}))
     return _distinct(queries)[:MAX_QUERIES]
 
 

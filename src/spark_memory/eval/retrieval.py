@@ -44,6 +44,7 @@ from spark_memory.requests import RecommendBody
 from spark_memory.search import symbols
 from spark_memory.search.hybrid import SearchRequest
 from spark_memory.service import Spark
+from spark_memory.task_text import for_embedding
 
 KS = (1, 5, 10)  # hit@1: how often the first result is an API the solution uses
 _DEPTH = 50
@@ -231,7 +232,8 @@ class RetrievalBench:
         distinctive = distinctive_apis(targets.values())
         report = RetrievalReport(self.methods)
         queries = [p.prompt[:MAX_QUERY_CHARS] for p in problems]
-        vectors = self.spark.embedder.embed_queries(queries)
+        # as plain search embeds a query (``task_text``): the data rows left out
+        vectors = self.spark.embedder.embed_queries([for_embedding(q) for q in queries])
         for n, (problem, query) in enumerate(zip(problems, queries, strict=True)):
             target = targets[problem.problem_id]
             answers, seconds = self._answers(query, vectors[n], report.citations)

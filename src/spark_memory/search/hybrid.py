@@ -40,6 +40,7 @@ from spark_memory.search.rank import collapse, raise_named, weigh_trust
 from spark_memory.search.symbol_index import SymbolIndex, SymbolNames
 from spark_memory.search.symbols import is_private
 from spark_memory.store.protocol import Store
+from spark_memory.task_text import for_embedding
 
 # Candidates asked of each channel: enough depth for fusion to matter, cheap to fetch.
 _DEPTH = 50
@@ -75,11 +76,12 @@ class HybridSearch:
         # The query is embedded on another thread while the lexical channels run here:
         # both release the GIL (ONNX Runtime, SQLite/libpq), and on a long prompt each
         # takes ~15 ms at 100k snippets, so the wait is the longer one, not their sum.
-        pending = _embed_pool().submit(self.embedder.embed_queries, [request.query])
+        pending = _embed_pool().submit(self.embedder.embed_queries, [for_embedding(request.query)])
         lexical = self._lexical(request)
         return self._fused(request, pending.result()[0], lexical)
 
     def search_with_vector(self, request: SearchRequest, vector: Vectors) -> list[SearchHit]:
+        """``vector``: the query's, embedded from ``task_text.for_embedding(query)``."""
         return self._fused(request, vector, self._lexical(request))
 
     def _fused(

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 
-# Code blocks of a pasted question: Markdown fences and DS-1000's <code> tags.
-_FENCED = re.compile(r"```.*?(?:```|\Z)", re.S)
-_CODE_TAG = re.compile(r"<code>.*?(?:</code>|\Z)", re.S)
+from spark_memory.task_text import prose
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CALL = re.compile(r"\.([A-Za-z_]\w*)\(")
 _TICKED = re.compile(r"`(?:[\w.]*\.)?(\w+)(?:\(\))?`")
@@ -26,9 +25,9 @@ OBJECT_CLASSES = frozenset({"DataFrame", "Series", "ndarray", "array", "Tensor",
 
 def named_in_prose(query: str) -> frozenset[str]:
     """Last parts of the API names the query's prose spells as identifiers."""
-    prose = _CODE_TAG.sub(" ", _FENCED.sub(" ", query))
-    spelled = {w for w in _IDENTIFIER.findall(prose) if len(w) >= MIN_CHARS and _identifier(w)}
-    found = spelled.union(*(p.findall(prose) for p in (_CALL, _TICKED, _DOTTED)))
+    words = prose(query)
+    spelled = {w for w in _IDENTIFIER.findall(words) if len(w) >= MIN_CHARS and _identifier(w)}
+    found = spelled.union(*(p.findall(words) for p in (_CALL, _TICKED, _DOTTED)))
     return frozenset(found - OBJECT_CLASSES)
 
 

@@ -1,0 +1,47 @@
+"""A pasted task's printed data does not reach the embedder: search reads its question."""
+
+from __future__ import annotations
+
+from spark_memory.models import LOCAL_PRINCIPAL
+from spark_memory.service import Spark
+from spark_memory.task_text import for_embedding, prose
+
+QUESTION = "How can I fill the zeros with the previous non-zero value using pandas?"
+TABLE = "\n".join(
+    ["I have the following dataframe:", "    A    B  when"]
+    + [f"{n}   {n % 3}  {n * 0.5}  2015-01-{n + 1:02d}" for n in range(12)]
+)
+SETUP = "<code>\nimport pandas as pd\ndf = pd.DataFrame({'A': [1, 0, 0, 2]})\n</code>"
+
+
+def test_the_embedder_reads_the_prose_without_its_printed_rows_and_code() -> None:
+    task = f"{TABLE}\n\n{QUESTION}\n\nA:\n{SETUP}"
+    read = for_embedding(task)
+    assert QUESTION in read
+    assert "I have the following dataframe:" in read
+    assert "2015-01-03" not in read
+    assert "pd.DataFrame" not in read
+    # a header row is words, not data: it stays
+    assert "A    B  when" in read
+
+
+def test_a_task_that_is_all_code_or_data_is_read_whole() -> None:
+    only_code = "```python\ndf.groupby('a')['b'].transform('sum')\n```"
+    assert for_embedding(only_code) == only_code
+    rows = "1 2 3\n4 5 6"
+    assert for_embedding(rows) == rows
+    assert prose(f"before {SETUP} after").split() == ["before", "after"]
+
+
+def test_search_by_meaning_is_the_same_with_or_without_the_pasted_printout(spark: Spark) -> None:
+    """The vector channel scores every page as if the table were not there; full-text
+    search still reads all of it."""
+    spark.warm()
+    without_rows = f"I have the following dataframe:\n    A    B  when\n\n{QUESTION}"
+    plain = spark.search(without_rows, principal=LOCAL_PRINCIPAL, k=10)
+    pasted = spark.search(f"{TABLE}\n\n{QUESTION}", principal=LOCAL_PRINCIPAL, k=10)
+    by_meaning = {h.id: h.channels["vector"].score for h in plain if "vector" in h.channels}
+    again = {h.id: h.channels["vector"].score for h in pasted if "vector" in h.channels}
+    shared = by_meaning.keys() & again.keys()
+    assert shared, (plain, pasted)
+    assert all(abs(by_meaning[i] - again[i]) < 1e-6 for i in shared)
