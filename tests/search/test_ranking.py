@@ -282,3 +282,40 @@ def test_the_names_a_question_spells_out_are_its_identifiers_calls_and_dotted_na
         "df.head()\n</code>"
     )
     assert named_in_prose(question) == {"einsum", "groupby", "agg", "explode", "tz_localize"}
+
+
+def test_of_two_pages_matching_alike_the_one_the_guides_use_comes_first(spark: Spark) -> None:
+    """A prior from the guides' own code (``rank.used``): it orders what matched, and a
+    page the guides never use keeps its own score."""
+    summary = "Replace the values of the frame at the positions a boolean condition selects."
+    pages = [  # one body under two names would be one API (``collapse``)
+        api(f"pandas.DataFrame.{name}", "(cond, other=nan)", f"{summary} {tail}", version="2.2.0")
+        for name, tail in (("keep_where", "Returns a copy."), ("drop_where", "Returns a view."))
+    ]
+    add(spark, pages)
+    spark.warm()
+
+    def ranked() -> dict[str, tuple[int, float]]:
+        hits = spark.search(summary, principal=LOCAL_PRINCIPAL, k=10, libraries=["pandas"])
+        return {h.symbol: (n, h.score) for n, h in enumerate(hits) if h.symbol in names}
+
+    names = {p.symbol for p in pages}
+    before = ranked()
+    second = max(names, key=lambda s: before[s][0])
+    first = (names - {second}).pop()
+    guides = [
+        section(
+            f"user_guide/plotting#line-{n}",
+            f"Plotting a line {n}",
+            "Draw a line chart of the measurements over time.",
+            f"df.{second.rsplit('.', 1)[1]}(df > 0).plot()",
+            [second],
+        )
+        for n in range(5)
+    ]
+    add(spark, guides)
+    spark.warm()
+    after = ranked()
+    assert after[second][0] < after[first][0], (before, after)
+    assert after[first][1] == before[first][1]
+    assert after[second][1] > before[second][1]

@@ -94,7 +94,7 @@ class HybridSearch:
         fused = raise_named(rrf(channels, weights, self.weights.rrf_k), _named(request, index))
         fused = fused[: request.k * 2 + 5]
         hits = self._materialise(fused, request.principal)
-        return collapse(hits, request.query)[: request.k]
+        return collapse(hits, request.query, index.uses)[: request.k]
 
     def channels(
         self, request: SearchRequest, vector: Vectors

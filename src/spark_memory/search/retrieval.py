@@ -92,7 +92,7 @@ class SearchRetriever:
         fused = [rrf(chans, weights, self.weights.rrf_k)[: k * 2 + 5] for chans in channels]
         hits = self._materialise(fused, principal)
         return [
-            [_public(h, names) for h in collapse(found, q.text)[:k]]
+            [_public(h, names) for h in collapse(found, q.text, names.uses)[:k]]
             for found, q in zip(hits, queries, strict=True)
         ]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -62,6 +63,8 @@ class SymbolNames:
     # (an inherited copy's public subclass, a documented public alias)
     public: dict[str, str] = field(default_factory=dict)
     internal: frozenset[str] = frozenset()  # snippet ids of internal pages (see above)
+    # API -> the documentation sections whose code or links use it (``rank.used``)
+    uses: dict[str, int] = field(default_factory=dict)
 
     def public_name(self, symbol: str) -> str:
         return self.public.get(symbol, symbol)
@@ -181,6 +184,7 @@ def _build(batches: Iterable[list[Snippet]]) -> SymbolNames:
     members: dict[str, str] = {}  # symbol -> API identity
     taught: set[str] = set()  # every API a documentation section teaches
     page_keys: dict[str, str] = {}  # API page id -> API identity
+    uses: Counter[str] = Counter()
     for batch in batches:
         for s in batch:
             where[s.id] = (s.library, s.version)
@@ -188,6 +192,7 @@ def _build(batches: Iterable[list[Snippet]]) -> SymbolNames:
             kind = s.kind.value
             if symbols.is_section(s.symbol, kind):
                 taught.update(symbols.names(s.symbol, kind, s.text, s.apis))
+                uses.update(set(s.apis))
                 continue
             if kind in _API_KINDS and s.symbol:
                 names = symbols.names(s.symbol, kind, s.text)
@@ -214,4 +219,4 @@ def _build(batches: Iterable[list[Snippet]]) -> SymbolNames:
     }
     internal = frozenset(i for i, key in page_keys.items() if key in inside)
     listed = {lib: sorted(v) for lib, v in versions.items()}
-    return SymbolNames(by_last, where, listed, public, internal)
+    return SymbolNames(by_last, where, listed, public, internal, dict(uses))
