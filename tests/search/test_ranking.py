@@ -319,3 +319,22 @@ def test_of_two_pages_matching_alike_the_one_the_guides_use_comes_first(spark: S
     assert after[second][0] < after[first][0], (before, after)
     assert after[first][1] == before[first][1]
     assert after[second][1] > before[second][1]
+
+
+def test_a_how_to_section_goes_before_a_reference_page_that_matches_alike(spark: Spark) -> None:
+    """A section is the guides' code itself: it takes the full prior (``rank.used``),
+    so where a how-to and a reference page match a task alike, the how-to leads."""
+    prose = "Turn the columns of a wide table into rows of a long table, one row per value."
+    page = api("pandas.DataFrame.unpivot_rows", "(id_vars=None)", prose, version="2.2.0")
+    how_to = section(
+        "getting_started/reshape#wide-to-long",
+        "Wide to long",
+        prose,
+        "long = wide.unpivot_rows(id_vars='id')",
+        ["pandas.DataFrame.unpivot_rows"],
+    )
+    add(spark, [page, how_to])
+    spark.warm()
+    hits = spark.search(prose, principal=LOCAL_PRINCIPAL, k=10, libraries=["pandas"])
+    shown = [h.symbol for h in hits]
+    assert shown.index(how_to.symbol) < shown.index(page.symbol), shown

@@ -12,10 +12,11 @@
 - ``raise_named``: before the fused list is cut, the pages of an API the query's prose
   spells out (``named``: "I used tz_localize ...") score 1.6 times theirs; a name in the
   query is the sharpest cue it has, yet one of many words to BM25 and the embedder.
-- ``used``: an API page scores ``1 + 0.2 * log(1 + n) / log(501)`` times its own, ``n``
-  the documentation sections whose code or links use the API (``SymbolNames.uses``):
-  1.02x for one, 1.1x for twenty, 1.2x for five hundred. A prior from independent code,
-  the guides' own, never an evaluation's answers; it orders candidates that search
+- ``used``: how much the guides' own code backs a result. An API page scores
+  ``1 + 0.2 * log(1 + n) / log(501)`` times its own, ``n`` the documentation sections
+  whose code or links use the API (``SymbolNames.uses``): 1.02x for one, 1.1x for
+  twenty, 1.2x for five hundred; a section, which is that code, 1.2x. A prior from
+  independent code, never an evaluation's answers; it orders candidates that search
   found by their match to the query and adds none.
 - ``deprecated``: an API its own page marks deprecated (a ``.. deprecated::`` line,
   "[*Deprecated*]") scores half: an agent should be shown what replaced it.
@@ -144,7 +145,12 @@ class _Same:
 
 
 def used(hit: SearchHit, uses: Mapping[str, int]) -> float:
-    """The factor of an API page whose API ``uses`` sections use (see ``used`` above)."""
+    """The factor of ``hit`` from the guides' use of it (see ``used`` above); none
+    before the symbol index knows that use."""
+    if not uses:
+        return 1.0
+    if hit.doc_type is DocType.SNIPPET and symbols.is_section(hit.symbol, hit.kind):
+        return 1.0 + USE_PRIOR  # the guides' code itself
     n = uses.get(hit.symbol, 0) if _is_api(hit) else 0
     return 1.0 + USE_PRIOR * math.log1p(n) / USE_SCALE if n else 1.0
 
