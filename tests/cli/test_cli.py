@@ -186,3 +186,22 @@ def test_the_installed_command_starts_fast(home: Path) -> None:
     elapsed = time.perf_counter() - start
     assert "search" in proc.stdout
     print(f"spark --help took {elapsed * 1000:.0f} ms")  # reported, not asserted (noisy machine)
+
+
+def test_explain_shows_the_guides_use_of_a_result(
+    home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A how-to section's prior shows as ``used`` with its factor, not as a rank."""
+    guides = tmp_path_factory.mktemp("guides")
+    (guides / "counting.md").write_text(
+        "# Counting\n\n## Count unique values\n\nCount the unique values of a series with"
+        " `Series.value_counts`:\n\n```python\ns.value_counts()\n```\n",
+        "utf-8",
+    )
+    ingest = run("kb", "ingest", "--guides", str(guides), "--library", "pandas",
+                 "--doc-version", "1.5.3")  # fmt: skip
+    assert ingest.exit_code == 0, ingest.output
+    out = run("search", "count the unique values of a series", "--explain").output
+    section = out.split("counting#count-unique-values", 1)[1].split("\n 2.", 1)[0]
+    assert "used 1.2" in section, out
+    assert "rank None" not in out

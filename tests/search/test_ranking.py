@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from spark_memory.models import LOCAL_PRINCIPAL, DocType, Snippet, SnippetKind
 from spark_memory.search import symbols
 from spark_memory.search.named import named_in_prose
+from spark_memory.search.rank import USE_PRIOR, USE_SCALE
 from spark_memory.service import Spark
 from tests.coach.conftest import add, api
 from tests.support.waiting import wait_until
@@ -319,6 +322,10 @@ def test_of_two_pages_matching_alike_the_one_the_guides_use_comes_first(spark: S
     assert after[second][0] < after[first][0], (before, after)
     assert after[first][1] == before[first][1]
     assert after[second][1] > before[second][1]
+    shown = spark.search(summary, principal=LOCAL_PRINCIPAL, k=10, libraries=["pandas"])
+    why = {h.symbol: h.channels for h in shown}
+    assert why[second]["used"].score == round(1 + USE_PRIOR * math.log1p(5) / USE_SCALE, 3)
+    assert "used" not in why[first]
 
 
 def test_a_how_to_section_goes_before_a_reference_page_that_matches_alike(spark: Spark) -> None:

@@ -224,8 +224,16 @@ def _print_hits(hits: list[dict[str, Any]], as_json: bool, explain: bool, note: 
         click.echo(f"    {text.splitlines()[0][:110] if text else ''}")
         if explain:
             channels = hit.get("channels") or {}
-            parts = [f"{c}: rank {s['rank']} score {s['score']:.4g}" for c, s in channels.items()]
+            parts = [_channel(c, s) for c, s in channels.items()]
             click.echo(f"    fused {hit['score']:.4f} | " + " | ".join(parts))
+
+
+def _channel(name: str, score: dict[str, Any]) -> str:
+    """A channel's rank and score; a boost, a prior or trust (``named``, ``used``,
+    ``trust``) has a score only."""
+    if score.get("rank") is None:
+        return f"{name} {score['score']:.3g}"
+    return f"{name}: rank {score['rank']} score {score['score']:.4g}"
 
 
 def _pairs(items: tuple[str, ...]) -> dict[str, str]:

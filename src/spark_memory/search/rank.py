@@ -104,11 +104,13 @@ def collapse(
     same = _Same()
     bodies: dict[str, str] = {}  # one documentation under two names of a class: one API
     for hit in hits:
-        factor = used(hit, uses or {})
-        if deprecated(hit):
-            factor *= DEPRECATED_FACTOR
+        prior = used(hit, uses or {})
+        factor = prior * (DEPRECATED_FACTOR if deprecated(hit) else 1.0)
         if factor != 1.0:
             hit = hit.model_copy(update={"score": hit.score * factor})
+        if prior != 1.0:  # shown by --explain, as the named boost is
+            channels = {**hit.channels, "used": ChannelScore(score=round(prior, 3))}
+            hit = hit.model_copy(update={"channels": channels})
         key = _identity(hit)
         body = symbols.body_key(hit.symbol, hit.kind, hit.text)
         if body:
