@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,9 @@ def test_search_shows_why_each_hit_was_found(page: Any, seeded: Seeded, shots: P
     channels = lesson.locator(".channels").inner_text()
     assert "bm25: #" in channels
     assert "vector: #" in channels
+    # trust weighs a found lesson: a score, not a channel that missed it
+    assert re.search(r"trust: \d", channels), channels
+    assert "not found" not in channels
     answer = page.locator("pre.answer").inner_text()
     assert "Sources:" in answer
     assert seeded.ids["lesson"] in answer
