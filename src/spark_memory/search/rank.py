@@ -103,14 +103,17 @@ def collapse(
     keyed: list[tuple[str, SearchHit]] = []
     same = _Same()
     bodies: dict[str, str] = {}  # one documentation under two names of a class: one API
+    uses = uses or {}
     for hit in hits:
-        prior = used(hit, uses or {})
+        prior = used(hit, uses)
         factor = prior * (DEPRECATED_FACTOR if deprecated(hit) else 1.0)
+        update: dict[str, object] = {}
         if factor != 1.0:
-            hit = hit.model_copy(update={"score": hit.score * factor})
+            update["score"] = hit.score * factor
         if prior != 1.0:  # shown by --explain, as the named boost is
-            channels = {**hit.channels, "used": ChannelScore(score=round(prior, 3))}
-            hit = hit.model_copy(update={"channels": channels})
+            update["channels"] = {**hit.channels, "used": ChannelScore(score=round(prior, 3))}
+        if update:
+            hit = hit.model_copy(update=update)
         key = _identity(hit)
         body = symbols.body_key(hit.symbol, hit.kind, hit.text)
         if body:
