@@ -41,6 +41,8 @@ TABLE = SymbolTable.from_snippets(
         api("pandas.Series.groupby"),
         api("pandas.Series.rolling"),
         api("pandas.Series.head"),
+        api("pandas.Series.iloc"),
+        api("pandas.DataFrame.values"),
         api("pandas.Index"),
         api("pandas.date_range"),
         api(
@@ -62,6 +64,7 @@ TABLE = SymbolTable.from_snippets(
         api("numpy.ndarray.flatten"),
         api("numpy.ndarray.transpose"),
         api("numpy.ndarray.reshape"),
+        api("numpy.ndarray.T"),
         api("matplotlib.pyplot.subplots"),
         api("matplotlib.pyplot.bar"),
         api("matplotlib.pyplot.show"),
@@ -195,6 +198,12 @@ def test_gallery_cells_become_sections_under_the_script_title() -> None:
         ),
         ("from sklearn.cluster import KMeans as KM\nKM(3)", ["sklearn.cluster.KMeans"]),
         ("len(x)\nfoo.bar()\nx.groupby('a')", []),  # builtins and unknown receivers: nothing
+        # attributes of a known object, read or set, are taught as its methods are;
+        # module attributes and names the table does not know are not
+        (
+            "arr = np.zeros(3)\nv = df.values\ns.iloc[0] = arr.T\nnp.pi\ndf.no_such",
+            ["numpy.zeros", "pandas.DataFrame.values", "numpy.ndarray.T", "pandas.Series.iloc"],
+        ),
     ],
 )
 def test_code_calls_resolve_to_canonical_names(code: str, expected: list[str]) -> None:

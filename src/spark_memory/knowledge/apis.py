@@ -2,8 +2,9 @@
 
 Three kinds of evidence, strongest first: the reference pages a Sphinx HTML section
 links to and the reST roles it uses (``Block.refs``, with the ``currentmodule`` in
-force), then the calls in its code. Calls are resolved the way a reader would:
-import aliases (``np``, ``pd``, ``from sklearn.svm import SVC``), the type a
+force), then the calls in its code and the attributes it reads or sets on a known
+object (``df.values``, ``s.iloc[0]``, ``df.columns = ...``). Calls are resolved the way
+a reader would: import aliases (``np``, ``pd``, ``from sklearn.svm import SVC``), the type a
 variable was given (``df = pd.DataFrame(...)``, ``fig, ax = plt.subplots()``,
 ``grouped = df.groupby("a")``) and, failing that, what its name says (``df``, ``ax``).
 
@@ -268,6 +269,8 @@ class CodeReader(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         self.visit(node.value)
         for target in node.targets:
+            if isinstance(target, ast.Attribute | ast.Subscript):
+                self.visit(target)  # df.columns = ...; df.loc[mask, "a"] = 0
             self.bind(target, node.value)
 
     def bind(self, target: ast.expr, value: ast.expr) -> None:
@@ -291,6 +294,17 @@ class CodeReader(ast.NodeVisitor):
         name = self.name_of(node.func)
         if name:
             found = self.table.call(name) if self.table else _qualified_call(name)
+            if found:
+                self.found.append(found)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        # An attribute of a known object, read or set, teaches that attribute as a call
+        # does its method (``df.values``, ``s.iloc[0]``, ``df.columns = ...``); only
+        # when the table knows it.
+        self.generic_visit(node)
+        owner = self.type_of(node.value)
+        if owner and self.table:
+            found = self.table.canonical(f"{owner}.{node.attr}")
             if found:
                 self.found.append(found)
 
