@@ -41,6 +41,10 @@ TABLE = SymbolTable.from_snippets(
         api("pandas.Series.groupby"),
         api("pandas.Series.rolling"),
         api("pandas.Series.head"),
+        api("pandas.Series.str"),
+        api("pandas.Series.str.lower"),
+        api("pandas.Series.str.replace"),
+        api("pandas.DataFrame.reset_index"),
         api("pandas.Series.iloc"),
         api("pandas.DataFrame.values"),
         api("pandas.Index"),
@@ -203,6 +207,21 @@ def test_gallery_cells_become_sections_under_the_script_title() -> None:
         (
             "arr = np.zeros(3)\nv = df.values\ns.iloc[0] = arr.T\nnp.pi\ndf.no_such",
             ["numpy.zeros", "pandas.DataFrame.values", "numpy.ndarray.T", "pandas.Series.iloc"],
+        ),
+        # what a group's aggregation, an accessor's method and numpy's functions return
+        (
+            'g = df.groupby("a").sum()\ng.reset_index()\ndf["b"].str.lower().str.replace("x", "")'
+            "\nnp.argsort(a).flatten()",
+            [
+                "pandas.DataFrame.groupby",
+                "pandas.core.groupby.DataFrameGroupBy.sum",
+                "pandas.DataFrame.reset_index",
+                "pandas.Series.str",
+                "pandas.Series.str.lower",
+                "pandas.Series.str.replace",
+                "numpy.argsort",
+                "numpy.ndarray.flatten",
+            ],
         ),
     ],
 )

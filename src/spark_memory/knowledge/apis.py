@@ -79,6 +79,14 @@ TUPLE_RETURNS: dict[str, tuple[str, ...]] = {
     "matplotlib.pyplot.subplots": ("matplotlib.figure.Figure", "matplotlib.axes.Axes"),
 }
 SAME_TYPE = ("pandas.DataFrame", "pandas.Series", "numpy.ndarray")
+# What the methods of a group or an accessor give back, by the receiver's class name.
+RESULTS: dict[str, str] = {
+    "DataFrameGroupBy": "pandas.DataFrame",
+    "SeriesGroupBy": "pandas.Series",
+    "str": "pandas.Series",
+    "dt": "pandas.Series",
+    "cat": "pandas.Series",
+}
 ACCESSORS: dict[tuple[str, str], str] = {
     ("pandas.Series", "str"): "pandas.Series.str",
     ("pandas.Series", "dt"): "pandas.Series.dt",
@@ -92,8 +100,7 @@ SUBSCRIPT: dict[str, str] = {
 }
 FACTORIES = re.compile(
     r"^(pandas\.(read_\w+|concat|merge|pivot_table|crosstab|get_dummies)"
-    r"|numpy\.(array|asarray|zeros|ones|empty|full|arange|linspace|eye|\w+_like|concatenate"
-    r"|stack|vstack|hstack|where|random\.\w+|meshgrid))$"
+    r"|numpy\.([a-z]\w*|random\.\w+))$"  # numpy's functions: an array (or a scalar)
 )
 _MODULE_PROMPT = re.compile(r"^(>>>|\.\.\.)( |$)|^In \[\d*\]: |^\s+\.{3,}: ?")
 
@@ -364,7 +371,10 @@ class CodeReader(ast.NodeVisitor):
         receiver = name.rpartition(".")[0]
         if last in ("fit", "set_params", "set_output"):  # scikit-learn returns the estimator
             return receiver
-        return receiver if receiver in SAME_TYPE else None
+        if receiver in SAME_TYPE:
+            return receiver
+        # df.groupby("a").sum() is a frame, its column's a series; s.str.lower() a series
+        return RESULTS.get(receiver.rpartition(".")[2])
 
 
 def _name_type(name: str) -> str | None:
