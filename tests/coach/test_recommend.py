@@ -222,10 +222,12 @@ def test_the_rest_of_what_search_ranks_best_is_named_once_after_the_steps(spark:
 
 
 def test_one_api_is_cited_once_under_two_classes_or_two_names(tmp_path: Path) -> None:
-    """An inherited method documented under each class, and an alias under one class,
-    read the same: an agent is shown the API once, and the next API instead."""
+    """An inherited method documented under each class, an alias under one class, and
+    one method name of two classes read the same: an agent is shown the API once, and
+    the next API instead."""
     same = "Return a random sample of items from an axis of object."
     alias = "Return a list of the values."
+    fill = "Fill NA/NaN values using the specified method."
     pages = [
         api(symbol, signature, summary, version="2.2.0")  # the version pandas is served at
         for symbol, signature, summary in (
@@ -233,6 +235,8 @@ def test_one_api_is_cited_once_under_two_classes_or_two_names(tmp_path: Path) ->
             ("pandas.Series.sample", "(n=None)", same),
             ("pandas.Index.tolist", "()", alias),
             ("pandas.Index.to_list", "()", alias),
+            ("pandas.DataFrame.fillna", "(value=None)", fill),
+            ("pandas.Categorical.fillna", "(value=None)", f"{fill[:-1]} of a categorical."),
         )
     ]
     with open_spark(tmp_path) as spark:
@@ -242,7 +246,8 @@ def test_one_api_is_cited_once_under_two_classes_or_two_names(tmp_path: Path) ->
                 c.symbol
                 for c in spark.recommend(f"In pandas: {ask}", principal=LOCAL_PRINCIPAL).citations
             }
-            for ask in (same, alias)
+            for ask in (same, alias, fill)
         ]
     assert len(cited[0] & {"pandas.DataFrame.sample", "pandas.Series.sample"}) == 1
     assert len(cited[1] & {"pandas.Index.tolist", "pandas.Index.to_list"}) == 1
+    assert len(cited[2] & {"pandas.DataFrame.fillna", "pandas.Categorical.fillna"}) == 1

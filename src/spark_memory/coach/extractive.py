@@ -118,14 +118,19 @@ def api_keys(hit: SearchHit) -> set[str]:
     """Keys shared by the pages of one API, to cite it once: a method every class
     inherits from one base is documented by the same words under each class
     (``DataFrame.sample``, ``Series.sample``), and an alias by the same words under
-    the same class (``Index.tolist``, ``Index.to_list``)."""
+    the same class (``Index.tolist``, ``Index.to_list``). A class's method also shares
+    its library and name with the same method of other classes: ``Categorical.tolist``
+    or ``CategoricalIndex.fillna`` beside ``Series.tolist`` or ``DataFrame.fillna`` is
+    one more page of the same advice (DS-1000 development split: recommend's R@10
+    0.369 / 0.345 -> 0.376 / 0.355, all / distinctive)."""
     if not hit.text or howto.is_section(hit):
         return {hit.symbol or hit.id}
+    owner, _, name = hit.symbol.rpartition(".")
+    keys = {f"{hit.library}:{name}"} if owner.rpartition(".")[2][:1].isupper() else set()
     summary = docs.read(hit.text).summary
     if not summary:
-        return {hit.symbol or hit.id}
-    owner, _, name = hit.symbol.rpartition(".")
-    return {f"{name}: {summary}", f"{owner}. {summary}"}
+        return keys | {hit.symbol or hit.id}
+    return keys | {f"{name}: {summary}", f"{owner}. {summary}"}
 
 
 def see_also(docs: Sequence[Source], cited: Sequence[Source], total: int) -> list[Source]:
