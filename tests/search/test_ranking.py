@@ -345,3 +345,24 @@ def test_a_how_to_section_goes_before_a_reference_page_that_matches_alike(spark:
     hits = spark.search(prose, principal=LOCAL_PRINCIPAL, k=10, libraries=["pandas"])
     shown = [h.symbol for h in hits]
     assert shown.index(how_to.symbol) < shown.index(page.symbol), shown
+
+
+def test_one_method_of_many_classes_is_one_result_beside_its_frame_and_series_twins(
+    spark: Spark,
+) -> None:
+    """Eight classes' ``shift`` in ten places is one answer eight times: search keeps the
+    best one, DataFrame's and Series' beside it, and gives the places to other APIs."""
+    owners = ("Categorical", "PeriodIndex", "arrays.IntervalArray", "DataFrame", "Series")
+    v = {"version": "2.2.0"}  # the version pandas is served at
+    pages = [
+        api(f"pandas.{owner}.shift", "(periods=1)", f"Shift values by periods ({owner}).", **v)
+        for owner in owners
+    ]
+    pages.append(api("pandas.Series.diff", "(periods=1)", "First discrete difference.", **v))
+    add(spark, pages)
+    hits = spark.search("shift values by periods", principal=LOCAL_PRINCIPAL, k=10)
+    shifts = [h.symbol for h in hits if h.symbol.endswith(".shift")]
+    others = {h.symbol for h in hits} - set(shifts)
+    assert len(shifts) == 3
+    assert {"pandas.DataFrame.shift", "pandas.Series.shift"} <= set(shifts)
+    assert "pandas.Series.diff" in others

@@ -36,7 +36,7 @@ from spark_memory.models import (
 from spark_memory.providers.embedder import Embedder, Vectors
 from spark_memory.search.fusion import FLOORS, pooled, rrf
 from spark_memory.search.named import named_in_prose
-from spark_memory.search.rank import collapse, raise_named, weigh_trust
+from spark_memory.search.rank import collapse, one_per_method, raise_named, weigh_trust
 from spark_memory.search.symbol_index import SymbolIndex, SymbolNames
 from spark_memory.search.symbols import is_private
 from spark_memory.store.protocol import Store
@@ -94,7 +94,7 @@ class HybridSearch:
         fused = raise_named(rrf(channels, weights, self.weights.rrf_k), _named(request, index))
         fused = fused[: request.k * 2 + 5]
         hits = self._materialise(fused, request.principal)
-        return collapse(hits, request.query, index.uses)[: request.k]
+        return one_per_method(collapse(hits, request.query, index.uses))[: request.k]
 
     def channels(
         self, request: SearchRequest, vector: Vectors

@@ -18,6 +18,8 @@
   twenty, 1.2x for five hundred; a section, which is that code, 1.2x. A prior from
   independent code, never an evaluation's answers; it orders candidates that search
   found by their match to the query and adds none.
+- ``one_per_method``: plain search's last step; of one method name under many classes
+  of a library, the best result and the ``MAIN_CLASSES`` twins stay.
 - ``deprecated``: an API its own page marks deprecated (a ``.. deprecated::`` line,
   "[*Deprecated*]") scores half: an agent should be shown what replaced it.
 """
@@ -53,6 +55,8 @@ OBJECT_WORDS: dict[str, tuple[str, ...]] = {
     "index": ("Index",),
 }
 _WORD = re.compile(r"[A-Za-z]+")
+# The classes tasks work on: their methods stay beside each other (DataFrame.x, Series.x).
+MAIN_CLASSES = frozenset({"DataFrame", "Series", "ndarray", "Tensor"})
 USE_PRIOR = 0.2
 USE_SCALE = math.log1p(500)
 DEPRECATED_FACTOR = 0.5
@@ -130,6 +134,25 @@ def collapse(
             score *= 1.0 + OBJECT_BONUS
         out.append(_shown(best, members, score))
     return sorted(out, key=lambda h: -h.score)
+
+
+def one_per_method(hits: Sequence[SearchHit]) -> list[SearchHit]:
+    """``hits`` without a class's method whose name a better hit of the same library
+    already has, unless its class is one a task works on (``MAIN_CLASSES``): past
+    ``DataFrame.shift`` and ``Series.shift``, ``Categorical.shift``, ``PeriodIndex.shift``
+    and ``IntervalArray.shift`` are the same answer again, not the next one."""
+    kept: list[SearchHit] = []
+    named: set[tuple[str, str]] = set()
+    for hit in hits:
+        owner, _, name = hit.symbol.rpartition(".")
+        cls = owner.rpartition(".")[2]
+        if _is_api(hit) and cls[:1].isupper():
+            key = (hit.library, name)
+            if key in named and cls not in MAIN_CLASSES:
+                continue
+            named.add(key)
+        kept.append(hit)
+    return kept
 
 
 class _Same:
