@@ -366,3 +366,28 @@ def test_one_method_of_many_classes_is_one_result_beside_its_frame_and_series_tw
     assert len(shifts) == 3
     assert {"pandas.DataFrame.shift", "pandas.Series.shift"} <= set(shifts)
     assert "pandas.Series.diff" in others
+
+
+def test_one_documentation_under_several_classes_shows_the_class_the_task_works_on(
+    spark: Spark,
+) -> None:
+    """``sample`` is documented once for DataFrame and Series, ``tolist`` for Index and
+    Series: each is shown under the class the question works on (a column is a
+    Series), with that class's page; else under a class tasks work on, not ``Index``."""
+    generic, base = "pandas.core.generic.NDFrame.sample", "pandas.core.base.IndexOpsMixin.tolist"
+    sample, listed = "Return a random sample of items.", "Return a list of the values."
+    pages = [inherited(f"pandas.{c}.sample", generic, sample) for c in ("DataFrame", "Series")]
+    pages += [inherited(f"pandas.{c}.tolist", base, listed) for c in ("Index", "Series")]
+    add(spark, pages)
+
+    def shown(query: str, method: str) -> list[str]:
+        hits = spark.search(query, principal=LOCAL_PRINCIPAL, k=5)
+        found = [h for h in hits if h.symbol.endswith(method)]
+        assert all(h.text.startswith(h.symbol) for h in found)  # the page of that class
+        return [h.symbol for h in found]
+
+    assert shown("a random sample of items of my dataframe", ".sample") == [
+        "pandas.DataFrame.sample"
+    ]
+    assert shown("a random sample of items of one column", ".sample") == ["pandas.Series.sample"]
+    assert shown("return a list of the values", ".tolist") == ["pandas.Series.tolist"]

@@ -2,7 +2,8 @@
 
 - ``collapse``: the pages of one API (an inherited method documented under every
   subclass, its reference and its example) become one result, shown under its public
-  name (``symbols.display_name``), scored by its best page. Two names of one class
+  name (``symbols.display_name``), a method of the class the task works on where there
+  is one (``Series.tolist``, not ``Index.tolist``, for a column), scored by its best page. Two names of one class
   with one documentation (``agg = aggregate``) are one API too.
 - ``weigh_trust``: a lesson's fused score times ``0.75 + 0.5 * lower bound``: refuted
   lessons sink, endorsed ones rise a little. Trust never makes a lesson a candidate;
@@ -132,7 +133,7 @@ def collapse(
         score = best.score
         if objects and any(owner_matches(h.symbol, objects) for h in members):
             score *= 1.0 + OBJECT_BONUS
-        out.append(_shown(best, members, score))
+        out.append(_shown(best, members, score, objects))
     return sorted(out, key=lambda h: -h.score)
 
 
@@ -199,11 +200,15 @@ def _identity(hit: SearchHit) -> str:
     return symbols.identity(hit.symbol, hit.kind, hit.text, hit.id)
 
 
-def _shown(best: SearchHit, members: Sequence[SearchHit], score: float) -> SearchHit:
+def _shown(
+    best: SearchHit, members: Sequence[SearchHit], score: float, objects: frozenset[str]
+) -> SearchHit:
     if best.doc_type is DocType.INSIGHT or not _is_api(best):
         return best.model_copy(update={"score": score})
     names = [n for h in members for n in (h.symbol, *symbols.aliases(h.text))]
-    public = symbols.display_name(names)
+    # one documentation under several classes: shown as the method of the class the
+    # task works on (Series.tolist for a column, not Index.tolist)
+    public = symbols.display_name(names, (objects, MAIN_CLASSES))
     # the reference page, not its example, carries the signature and parameters
     page = min(members, key=lambda h: (h.kind != "api", h.symbol != public, -h.score))
     return page.model_copy(update={"score": score, "symbol": public or page.symbol})

@@ -39,12 +39,18 @@ def is_private(symbol: str) -> bool:
     return any(p.startswith("_") or p in _PRIVATE_PARTS for p in parts[1:])
 
 
-def display_name(names: Iterable[str]) -> str:
-    """The name to show: public before private, then the shortest path."""
+def display_name(names: Iterable[str], owners: Sequence[frozenset[str]] = ()) -> str:
+    """The name to show: public before private, then a method of the first of ``owners``
+    (sets of class names, best first) its class is in, then the shortest path."""
     found = [n for n in names if n]
     if not found:
         return ""
-    return min(found, key=lambda n: (is_private(n), n.count("."), len(n), n))
+
+    def rank(name: str) -> int:
+        owner = name.rsplit(".", 2)[-2] if name.count(".") >= 2 else ""
+        return next((i for i, group in enumerate(owners) if owner in group), len(owners))
+
+    return min(found, key=lambda n: (is_private(n), rank(n), n.count("."), len(n), n))
 
 
 def aliases(text: str) -> list[str]:
