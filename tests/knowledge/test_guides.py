@@ -208,6 +208,8 @@ def test_gallery_cells_become_sections_under_the_script_title() -> None:
             "arr = np.zeros(3)\nv = df.values\ns.iloc[0] = arr.T\nnp.pi\ndf.no_such",
             ["numpy.zeros", "pandas.DataFrame.values", "numpy.ndarray.T", "pandas.Series.iloc"],
         ),
+        # a column read as an attribute is a series; a frame's own attribute is not
+        ("df.price.head()\ndf.values", ["pandas.Series.head", "pandas.DataFrame.values"]),
         # what a group's aggregation, an accessor's method and numpy's functions return
         (
             'g = df.groupby("a").sum()\ng.reset_index()\ndf["b"].str.lower().str.replace("x", "")'
