@@ -353,8 +353,10 @@ class CodeReader(ast.NodeVisitor):
                 return ACCESSORS[(owner, expr.attr)]
             if owner == "pandas.DataFrame" and expr.attr in ("loc", "iloc", "T"):
                 return owner
-            if owner == "pandas.DataFrame" and self.table and not self.table.call(
-                f"{owner}.{expr.attr}"
+            if (
+                owner == "pandas.DataFrame"
+                and self.table
+                and not self.table.call(f"{owner}.{expr.attr}")
             ):
                 return "pandas.Series"  # df.price: a column, by attribute access
         return None
