@@ -4,8 +4,8 @@ Three kinds of evidence, strongest first: the reference pages a Sphinx HTML sect
 links to and the reST roles it uses (``Block.refs``, with the ``currentmodule`` in
 force), then the calls in its code and the attributes it reads or sets on a known
 object (``df.values``, ``s.iloc[0]``, ``df.columns = ...``). Calls are resolved the way
-a reader would: import aliases (``np``, ``pd``, ``from sklearn.svm import SVC``), the type a
-variable was given (``df = pd.DataFrame(...)``, ``fig, ax = plt.subplots()``,
+a reader would: import aliases (``np``, ``pd``, ``from sklearn.svm import SVC``), the
+type a variable was given (``df = pd.DataFrame(...)``, ``fig, ax = plt.subplots()``,
 ``grouped = df.groupby("a")``) and, failing that, what its name says (``df``, ``ax``).
 
 A ``SymbolTable`` holds the canonical names of the API snippets already in the

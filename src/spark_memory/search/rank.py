@@ -2,9 +2,10 @@
 
 - ``collapse``: the pages of one API (an inherited method documented under every
   subclass, its reference and its example) become one result, shown under its public
-  name (``symbols.display_name``), a method of the class the task works on where there
-  is one (``Series.tolist``, not ``Index.tolist``, for a column), scored by its best page. Two names of one class
-  with one documentation (``agg = aggregate``) are one API too.
+  name (``symbols.display_name``), as a method of the class the task works on where it
+  has one (``Series.tolist``, not ``Index.tolist``, for a column), scored by its best
+  page. Two names of one class with one documentation (``agg = aggregate``) are one
+  API too.
 - ``weigh_trust``: a lesson's fused score times ``0.75 + 0.5 * lower bound``: refuted
   lessons sink, endorsed ones rise a little. Trust never makes a lesson a candidate;
   only its match to the query does (``fusion.Floors``).
