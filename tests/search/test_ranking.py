@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
+from spark_memory.api_names import method_name
 from spark_memory.models import LOCAL_PRINCIPAL, DocType, Snippet, SnippetKind
 from spark_memory.search import symbols
 from spark_memory.search.named import named_in_prose
 from spark_memory.search.rank import USE_PRIOR, USE_SCALE
 from spark_memory.service import Spark
-from tests.coach.conftest import add, api
+from tests.coach.conftest import VERSIONS, add, api
 from tests.support.waiting import wait_until
 
 OFF_TOPIC = [
@@ -391,3 +392,31 @@ def test_one_documentation_under_several_classes_shows_the_class_the_task_works_
     ]
     assert shown("a random sample of items of one column", ".sample") == ["pandas.Series.sample"]
     assert shown("return a list of the values", ".tolist") == ["pandas.Series.tolist"]
+
+
+def test_numpy_array_classes_are_classes_and_an_inherited_page_shows_the_api_s_own_name(
+    spark: Spark,
+) -> None:
+    """numpy spells its array classes in lower case: ``matrix.mean`` after
+    ``ndarray.mean`` is the same answer again. A page that inherits ``ndarray.mean``
+    (``memmap.mean``) is shown under the API's own name even when that page is not found."""
+    summary = "Returns the average of the array elements along given axis."
+    memmap = Snippet.build(
+        library="numpy",
+        version=VERSIONS["numpy"],
+        symbol="numpy.memmap.mean",
+        kind=SnippetKind.API,
+        title="numpy.memmap.mean(axis=None)",
+        text=f"numpy.memmap.mean(axis=None)\n\nInherited from numpy.ndarray.\n\n{summary}",
+        embed_text=f"numpy.memmap.mean {summary}",
+    )
+    add(spark, [memmap, api("numpy.matrix.mean", "(axis=None)", f"{summary} (a matrix)")])
+    add(spark, [api("numpy.mean", "(a, axis=None)", "Average of the array elements: the mean.")])
+    hits = spark.search("average of the array elements", principal=LOCAL_PRINCIPAL, k=10)
+    shown = [h.symbol for h in hits]
+    assert "numpy.ndarray.mean" in shown
+    assert "numpy.memmap.mean" not in shown
+    assert "numpy.matrix.mean" not in shown
+    assert "numpy.mean" in shown  # a function is not a class's method
+    assert method_name("numpy.ndarray.mean") == "mean" == method_name("pandas.Series.mean")
+    assert method_name("numpy.mean") == "" == method_name("pandas.DataFrame")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from spark_memory.api_names import method_name
 from spark_memory.coach import docs, howto
 from spark_memory.coach.models import (
     Citation,
@@ -126,7 +127,7 @@ def api_keys(hit: SearchHit) -> set[str]:
     if not hit.text or howto.is_section(hit):
         return {hit.symbol or hit.id}
     owner, _, name = hit.symbol.rpartition(".")
-    keys = {f"{hit.library}:{name}"} if owner.rpartition(".")[2][:1].isupper() else set()
+    keys = {f"{hit.library}:{name}"} if method_name(hit.symbol) else set()
     summary = docs.read(hit.text).summary
     if not summary:
         return keys | {hit.symbol or hit.id}

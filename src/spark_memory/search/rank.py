@@ -32,6 +32,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
+from spark_memory.api_names import method_name
 from spark_memory.models import ChannelScore, DocType, Insight, SearchHit
 from spark_memory.search import symbols
 
@@ -126,15 +127,17 @@ def collapse(
             same.join(bodies.setdefault(body, key), key)
         keyed.append((key, hit))
     groups: dict[str, list[SearchHit]] = {}
+    keys: dict[str, set[str]] = {}
     for key, hit in keyed:
         groups.setdefault(same.root(key), []).append(hit)
+        keys.setdefault(same.root(key), set()).add(key)
     out = []
-    for members in groups.values():
+    for root, members in groups.items():
         best = max(members, key=lambda h: h.score)
         score = best.score
         if objects and any(owner_matches(h.symbol, objects) for h in members):
             score *= 1.0 + OBJECT_BONUS
-        out.append(_shown(best, members, score, objects))
+        out.append(_shown(best, members, score, objects, keys[root]))
     return sorted(out, key=lambda h: -h.score)
 
 
@@ -146,11 +149,10 @@ def one_per_method(hits: Sequence[SearchHit]) -> list[SearchHit]:
     kept: list[SearchHit] = []
     named: set[tuple[str, str]] = set()
     for hit in hits:
-        owner, _, name = hit.symbol.rpartition(".")
-        cls = owner.rpartition(".")[2]
-        if _is_api(hit) and cls[:1].isupper():
+        name = method_name(hit.symbol) if _is_api(hit) else ""
+        if name:
             key = (hit.library, name)
-            if key in named and cls not in MAIN_CLASSES:
+            if key in named and hit.symbol.split(".")[-2] not in MAIN_CLASSES:
                 continue
             named.add(key)
         kept.append(hit)
@@ -202,11 +204,19 @@ def _identity(hit: SearchHit) -> str:
 
 
 def _shown(
-    best: SearchHit, members: Sequence[SearchHit], score: float, objects: frozenset[str]
+    best: SearchHit,
+    members: Sequence[SearchHit],
+    score: float,
+    objects: frozenset[str],
+    keys: set[str],
 ) -> SearchHit:
     if best.doc_type is DocType.INSIGHT or not _is_api(best):
         return best.model_copy(update={"score": score})
+    # the API's own name (``keys``: numpy.ndarray.mean for the numpy.memmap.mean page that
+    # inherits it) is a name of the result even when its page is not among the hits; a
+    # private member's key ("pandas:GroupBy.sum", ``symbols.identity``) is no name
     names = [n for h in members for n in (h.symbol, *symbols.aliases(h.text))]
+    names += sorted(k for k in keys if ":" not in k)
     # one documentation under several classes: shown as the method of the class the
     # task works on (Series.tolist for a column, not Index.tolist)
     public = symbols.display_name(names, (objects, MAIN_CLASSES))
