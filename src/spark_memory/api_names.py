@@ -8,6 +8,8 @@ names, not about any benchmark.
 
 from __future__ import annotations
 
+import re
+
 # numpy's classes with methods that share names with functions and other classes' methods
 LOWER_CASE_CLASSES = frozenset(
     {
@@ -17,6 +19,11 @@ LOWER_CASE_CLASSES = frozenset(
 )
 
 
+# Classes whose methods share names with the data's but do something else: a rolling
+# window's ``mean`` is not a column's ``mean``, nor a group's.
+_OPERATION = re.compile(r"GroupBy|Rolling|Expanding|ExponentialMovingWindow|Window|Resampler")
+
+
 def method_name(symbol: str) -> str:
     """The member name when ``symbol`` is a class's member (``shift`` for
     ``pandas.DataFrame.shift``), else "" (a function, a module, a class)."""
@@ -24,3 +31,14 @@ def method_name(symbol: str) -> str:
     cls = owner.rpartition(".")[2]
     is_class = cls[:1].isupper() or cls in LOWER_CASE_CLASSES
     return name if owner.count(".") >= 1 and is_class else ""
+
+
+def method_key(symbol: str) -> str:
+    """One key for a method name across the classes that hold the same data
+    (``Series.tolist``, ``Categorical.tolist``, ``Index.tolist``), another for each kind
+    of operation object (``Rolling.mean`` is not ``Series.mean``); "" for no method."""
+    name = method_name(symbol)
+    if not name:
+        return ""
+    operation = _OPERATION.search(symbol.rsplit(".", 2)[-2])
+    return f"{operation.group(0)}.{name}" if operation else name

@@ -237,6 +237,8 @@ def test_one_api_is_cited_once_under_two_classes_or_two_names(tmp_path: Path) ->
             ("pandas.Index.to_list", "()", alias),
             ("pandas.DataFrame.fillna", "(value=None)", fill),
             ("pandas.Categorical.fillna", "(value=None)", f"{fill[:-1]} of a categorical."),
+            ("pandas.Series.mean", "(axis=None)", "Return the mean of the values."),
+            ("pandas.api.typing.Rolling.mean", "()", "Calculate the rolling mean of the values."),
         )
     ]
     with open_spark(tmp_path) as spark:
@@ -246,8 +248,10 @@ def test_one_api_is_cited_once_under_two_classes_or_two_names(tmp_path: Path) ->
                 c.symbol
                 for c in spark.recommend(f"In pandas: {ask}", principal=LOCAL_PRINCIPAL).citations
             }
-            for ask in (same, alias, fill)
+            for ask in (same, alias, fill, "In pandas: the rolling mean of the values")
         ]
     assert len(cited[0] & {"pandas.DataFrame.sample", "pandas.Series.sample"}) == 1
     assert len(cited[1] & {"pandas.Index.tolist", "pandas.Index.to_list"}) == 1
     assert len(cited[2] & {"pandas.DataFrame.fillna", "pandas.Categorical.fillna"}) == 1
+    # a window's mean is another API than a column's: both may be cited
+    assert {"pandas.Series.mean", "pandas.api.typing.Rolling.mean"} <= cited[3]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from spark_memory.api_names import method_name
+from spark_memory.api_names import method_key, method_name
 from spark_memory.models import LOCAL_PRINCIPAL, DocType, Snippet, SnippetKind
 from spark_memory.search import symbols
 from spark_memory.search.named import named_in_prose
@@ -420,3 +420,8 @@ def test_numpy_array_classes_are_classes_and_an_inherited_page_shows_the_api_s_o
     assert "numpy.mean" in shown  # a function is not a class's method
     assert method_name("numpy.ndarray.mean") == "mean" == method_name("pandas.Series.mean")
     assert method_name("numpy.mean") == "" == method_name("pandas.DataFrame")
+    # a window's or a group's mean is another API than a column's; Series' and
+    # Categorical's tolist are one
+    assert method_key("pandas.core.window.Rolling.mean") != method_key("pandas.Series.mean")
+    assert method_key("pandas.core.groupby.SeriesGroupBy.mean") != method_key("pandas.Series.mean")
+    assert method_key("pandas.Categorical.tolist") == method_key("pandas.Series.tolist")

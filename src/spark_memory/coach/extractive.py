@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from spark_memory.api_names import method_name
+from spark_memory.api_names import method_key
 from spark_memory.coach import docs, howto
 from spark_memory.coach.models import (
     Citation,
@@ -120,14 +120,16 @@ def api_keys(hit: SearchHit) -> set[str]:
     inherits from one base is documented by the same words under each class
     (``DataFrame.sample``, ``Series.sample``), and an alias by the same words under
     the same class (``Index.tolist``, ``Index.to_list``). A class's method also shares
-    its library and name with the same method of other classes: ``Categorical.tolist``
-    or ``CategoricalIndex.fillna`` beside ``Series.tolist`` or ``DataFrame.fillna`` is
-    one more page of the same advice (DS-1000 development split: recommend's R@10
-    0.369 / 0.345 -> 0.376 / 0.355, all / distinctive)."""
+    its library and name with the same method of other classes holding the same data:
+    ``Categorical.tolist`` or ``CategoricalIndex.fillna`` beside ``Series.tolist`` or
+    ``DataFrame.fillna`` is one more page of the same advice, while ``Rolling.mean`` is
+    another API than ``Series.mean`` (``api_names.method_key``). DS-1000 development
+    split: recommend's R@10 0.369 / 0.345 -> 0.376 / 0.355, all / distinctive."""
     if not hit.text or howto.is_section(hit):
         return {hit.symbol or hit.id}
+    method = method_key(hit.symbol)
+    keys = {f"{hit.library}:{method}"} if method else set()
     owner, _, name = hit.symbol.rpartition(".")
-    keys = {f"{hit.library}:{name}"} if method_name(hit.symbol) else set()
     summary = docs.read(hit.text).summary
     if not summary:
         return keys | {hit.symbol or hit.id}

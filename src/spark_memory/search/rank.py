@@ -32,7 +32,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
-from spark_memory.api_names import method_name
+from spark_memory.api_names import method_key
 from spark_memory.models import ChannelScore, DocType, Insight, SearchHit
 from spark_memory.search import symbols
 
@@ -149,7 +149,7 @@ def one_per_method(hits: Sequence[SearchHit]) -> list[SearchHit]:
     kept: list[SearchHit] = []
     named: set[tuple[str, str]] = set()
     for hit in hits:
-        name = method_name(hit.symbol) if _is_api(hit) else ""
+        name = method_key(hit.symbol) if _is_api(hit) else ""
         if name:
             key = (hit.library, name)
             if key in named and hit.symbol.split(".")[-2] not in MAIN_CLASSES:
