@@ -6,11 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from spark_memory.coach.extractive import MAX_APIS, MAX_SOURCES
+from spark_memory.coach.extractive import MAX_APIS, MAX_SECTIONS_PER_PAGE, MAX_SOURCES
 from spark_memory.coach.models import MIN_BUDGET_TOKENS, Mode, Recommendation
 from spark_memory.coach.render import estimate_tokens, render
 from spark_memory.errors import InvalidInput, PayloadTooLarge, ProviderUnavailable
-from spark_memory.models import LOCAL_PRINCIPAL, MAX_QUERY_CHARS, MAX_TEXT_CHARS, DocType, make_id
+from spark_memory.models import (
+    LOCAL_PRINCIPAL,
+    MAX_QUERY_CHARS,
+    MAX_TEXT_CHARS,
+    DocType,
+    Snippet,
+    SnippetKind,
+    make_id,
+)
 from spark_memory.service import Spark
 from tests.coach.conftest import APPEND_ERROR, add, api, open_spark
 
@@ -255,3 +263,33 @@ def test_one_api_is_cited_once_under_two_classes_or_two_names(tmp_path: Path) ->
     assert len(cited[2] & {"pandas.DataFrame.fillna", "pandas.Categorical.fillna"}) == 1
     # a window's mean is another API than a column's: both may be cited
     assert {"pandas.Series.mean", "pandas.api.typing.Rolling.mean"} <= cited[3]
+
+
+def test_a_page_gives_at_most_two_sections_and_the_places_go_to_other_pages(
+    tmp_path: Path,
+) -> None:
+    """Four sections of one guide page matching alike say one thing; the answer names two
+    of them and then the next page's section."""
+
+    def section(page: str, anchor: str, words: str) -> Snippet:
+        title = f"Iterating over arrays > {anchor}" if page == "iter" else f"Indexing > {anchor}"
+        return Snippet.build(
+            library="numpy",
+            version="1.26.4",
+            symbol=f"reference/{page}#{anchor}",
+            kind=SnippetKind.GUIDE,
+            title=title,
+            text=f"{title}\n\n{words}\n\n```python\nfor x in np.nditer(a):\n    print(x)\n```",
+            embed_text=words,
+            apis=("numpy.nditer",),
+        )
+
+    words = "iterate over every element of a numpy array in order"
+    pages = [section("iter", f"part-{n}", f"{words} ({n})") for n in range(4)]
+    pages.append(section("indexing", "flat", f"{words} with the flat iterator"))
+    with open_spark(tmp_path) as spark:
+        add(spark, pages)
+        rec = spark.recommend(f"How do I {words}?", principal=LOCAL_PRINCIPAL)
+    cited = [c.symbol for c in rec.citations if "#" in c.symbol]
+    assert sum(1 for c in cited if c.startswith("reference/iter#")) == MAX_SECTIONS_PER_PAGE
+    assert "reference/indexing#flat" in cited

@@ -10,6 +10,7 @@ coverage: a handful of APIs, each cited with the reason it was chosen.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from spark_memory.api_names import method_key
@@ -43,6 +44,8 @@ RELATIVE_FLOOR = 0.25
 # as a page of search results, none far below the best.
 MAX_SOURCES = 10
 SEE_ALSO_FLOOR = 0.1
+# Sections of one page say one thing: four of numpy's nditer page filled a see-also line.
+MAX_SECTIONS_PER_PAGE = 2
 SEE_ALSO = "see-also"
 
 _WORD = re.compile(r"[a-z][a-z0-9]+")
@@ -147,6 +150,7 @@ def see_also(docs: Sequence[Source], cited: Sequence[Source], total: int) -> lis
     request embedded in full)."""
     seen = {s.hit.symbol or s.id for s in cited}
     same = {key for s in cited for key in api_keys(s.hit)}
+    pages = Counter(_page(s.hit) for s in cited if howto.is_section(s.hit))
     best = max((s.score for s in docs), default=0.0)
     out: list[Source] = []
     for source in sorted(docs, key=_whole_rank):
@@ -160,11 +164,21 @@ def see_also(docs: Sequence[Source], cited: Sequence[Source], total: int) -> lis
             continue
         if source.score < best * SEE_ALSO_FLOOR:
             continue
+        if howto.is_section(hit):
+            if pages[_page(hit)] >= MAX_SECTIONS_PER_PAGE:
+                continue
+            pages[_page(hit)] += 1
         seen.add(key)
         same |= keys
         source.found_by.append(SEE_ALSO)
         out.append(source)
     return out
+
+
+def _page(hit: SearchHit) -> str:
+    """The documentation page a section belongs to (``user_guide/groupby`` of
+    ``user_guide/groupby#transformation``)."""
+    return hit.symbol.partition("#")[0]
 
 
 def _whole_rank(source: Source) -> int:
