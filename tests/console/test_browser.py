@@ -195,10 +195,14 @@ def test_an_action_is_reachable_by_keyboard(page: Any, seeded: Seeded) -> None:
 
 def test_the_other_pages_render(page: Any, seeded: Seeded, shots: Path) -> None:
     sign_in(page, seeded, "admin")
+    # a click starts the navigation; a check right after it can still read the page
+    # before (a CI run under load did), so each check waits for the new page first
     page.get_by_role("link", name="Knowledge base").click()
+    page.wait_for_url("**/ui/kb")
     assert "pandas" in page.get_by_role("table").inner_text()
     shoot(page, shots, "kb")
     page.get_by_role("link", name="Epochs").click()
+    page.wait_for_url("**/ui/epochs")
     assert "nothing to learn" in main_text(page) or "deferred" in main_text(page)
     shoot(page, shots, "epochs")
     search = httpx.post(
@@ -209,6 +213,7 @@ def test_the_other_pages_render(page: Any, seeded: Seeded, shots: Path) -> None:
     )
     assert search.status_code == 200
     page.get_by_role("link", name="Dashboard").click()
+    page.wait_for_url("**/ui/dashboard")
     assert page.get_by_role("img", name="Verified outcomes per day, last 14 days").is_visible()
     speed = page.get_by_role("table").filter(has_text="since it started").inner_text()
     assert "HTTP search" in speed
