@@ -24,13 +24,19 @@ LOWER_CASE_CLASSES = frozenset(
 _OPERATION = re.compile(r"GroupBy|Rolling|Expanding|ExponentialMovingWindow|Window|Resampler")
 
 
+def owner_class(symbol: str) -> str:
+    """The last part of the owner of a member (``DataFrame`` of ``pandas.DataFrame.shift``,
+    ``numpy`` of ``numpy.ma.mean``), else "" (a top-level name such as ``numpy.mean``)."""
+    parts = symbol.split(".")
+    return parts[-2] if len(parts) > 2 else ""
+
+
 def method_name(symbol: str) -> str:
     """The member name when ``symbol`` is a class's member (``shift`` for
     ``pandas.DataFrame.shift``), else "" (a function, a module, a class)."""
-    owner, _, name = symbol.rpartition(".")
-    cls = owner.rpartition(".")[2]
+    cls = owner_class(symbol)
     is_class = cls[:1].isupper() or cls in LOWER_CASE_CLASSES
-    return name if owner.count(".") >= 1 and is_class else ""
+    return symbol.rpartition(".")[2] if is_class else ""
 
 
 def method_key(symbol: str) -> str:
@@ -40,5 +46,5 @@ def method_key(symbol: str) -> str:
     name = method_name(symbol)
     if not name:
         return ""
-    operation = _OPERATION.search(symbol.rsplit(".", 2)[-2])
+    operation = _OPERATION.search(owner_class(symbol))
     return f"{operation.group(0)}.{name}" if operation else name

@@ -165,9 +165,10 @@ def see_also(docs: Sequence[Source], cited: Sequence[Source], total: int) -> lis
         if source.score < best * SEE_ALSO_FLOOR:
             continue
         if howto.is_section(hit):
-            if pages[_page(hit)] >= MAX_SECTIONS_PER_PAGE:
+            page = _page(hit)
+            if pages[page] >= MAX_SECTIONS_PER_PAGE:
                 continue
-            pages[_page(hit)] += 1
+            pages[page] += 1
         seen.add(key)
         same |= keys
         source.found_by.append(SEE_ALSO)

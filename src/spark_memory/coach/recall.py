@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from spark_memory.api_names import owner_class
 from spark_memory.coach.models import ApiMention, Intent, PlannedQuery
 from spark_memory.models import DocType, Insight, Principal, SearchFilters, SearchHit
 
@@ -173,8 +174,7 @@ def _is_object_class(symbol: str) -> bool:
 
 
 def owner_named(symbol: str, words: frozenset[str]) -> bool:
-    parts = symbol.lower().split(".")
-    owner = parts[-2] if len(parts) > 2 else ""
+    owner = owner_class(symbol).lower()
     return bool(owner) and bool({owner, owner.removeprefix("nd"), owner + "s"} & words)
 
 

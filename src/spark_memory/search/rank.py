@@ -32,7 +32,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
-from spark_memory.api_names import method_key
+from spark_memory.api_names import method_key, owner_class
 from spark_memory.models import ChannelScore, DocType, Insight, SearchHit
 from spark_memory.search import symbols
 
@@ -73,8 +73,7 @@ def focus_objects(text: str) -> frozenset[str]:
 
 
 def owner_matches(symbol: str, objects: frozenset[str]) -> bool:
-    parts = symbol.split(".")
-    owner = parts[-2] if len(parts) > 2 else ""
+    owner = owner_class(symbol)
     return bool(owner) and any(owner.endswith(o) for o in objects)
 
 
@@ -152,7 +151,7 @@ def one_per_method(hits: Sequence[SearchHit]) -> list[SearchHit]:
         name = method_key(hit.symbol) if _is_api(hit) else ""
         if name:
             key = (hit.library, name)
-            if key in named and hit.symbol.split(".")[-2] not in MAIN_CLASSES:
+            if key in named and owner_class(hit.symbol) not in MAIN_CLASSES:
                 continue
             named.add(key)
         kept.append(hit)

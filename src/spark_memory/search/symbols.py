@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from spark_memory.api_names import owner_class
+
 # Path parts that mark an implementation module rather than the public API
 # (``tensorflow.python`` holds TensorFlow's implementation). ``compat`` stays private
 # even for ``tensorflow.compat.v1``: TF1's API under TensorFlow 2 is what a TF2 task
@@ -47,7 +49,7 @@ def display_name(names: Iterable[str], owners: Sequence[frozenset[str]] = ()) ->
         return ""
 
     def rank(name: str) -> int:
-        owner = name.rsplit(".", 2)[-2] if name.count(".") >= 2 else ""
+        owner = owner_class(name)
         return next((i for i, group in enumerate(owners) if owner in group), len(owners))
 
     return min(found, key=lambda n: (is_private(n), rank(n), n.count("."), len(n), n))
