@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from spark_memory.coach import apinames, drafting, extractive, howto
 from spark_memory.coach.budget import fit
 from spark_memory.coach.intent import analyse
-from spark_memory.coach.libraries import library_of_distribution, lookalikes
+from spark_memory.libraries import library_of_distribution, lookalikes
 from spark_memory.coach.models import (
     DEFAULT_BUDGET_TOKENS,
     MAX_BUDGET_TOKENS,

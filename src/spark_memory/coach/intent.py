@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
 from spark_memory.coach import apinames
-from spark_memory.coach.libraries import (
+from spark_memory.libraries import (
     BY_ALIAS,
     BY_NAME,
     BY_WORD,

@@ -1,4 +1,4 @@
-"""What the coach knows about libraries by name: how they are imported, aliased, named
+"""What Spark knows about libraries by name: how they are imported, aliased, named
 in prose and distributed, and which libraries look alike without behaving alike.
 
 These are facts about the Python ecosystem (``pd`` is pandas, the PyPI project
@@ -7,6 +7,7 @@ These are facts about the Python ecosystem (``pd`` is pandas, the PyPI project
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -59,6 +60,16 @@ BY_DISTRIBUTION = {dist: lib.name for lib in KNOWN for dist in lib.distributions
 
 # Import roots that are not the library's own name.
 IMPORT_ROOTS = {"mpl_toolkits": "matplotlib", "tf_keras": "keras"}
+_IMPORTED = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.M)
+_ALIAS_USE = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\.[A-Za-z_]")
+
+
+def used_in(text: str) -> frozenset[str]:
+    """Libraries a pasted task imports or reaches through a conventional alias
+    (``import pandas as pd``, ``np.where``)."""
+    found = {library_of_module(m) for m in _IMPORTED.findall(text)}
+    found.update(BY_ALIAS[a] for a in _ALIAS_USE.findall(text) if a in BY_ALIAS)
+    return frozenset(found)
 
 
 def library_of_module(module: str) -> str:
