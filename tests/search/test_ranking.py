@@ -279,6 +279,39 @@ def test_an_api_the_question_names_in_its_prose_ranks_above_better_worded_pages(
     assert plain[0].symbol == "pandas.Series.dt.tz_convert"
 
 
+def test_a_call_the_question_writes_enters_the_results_when_no_channel_found_its_page(
+    spark: Spark,
+) -> None:
+    """ "I tried df.sample(n)" names ``DataFrame.sample`` even where "sample" is too common
+    a word for full text and the page reads nothing like the question: its page (and its
+    Series twin, a column's) enters the results; a numpy function of that name does not,
+    the task not using numpy; without the call in the prose, no page of it comes."""
+    fillers = [
+        api(f"pandas.io.sampling.draw_{n}", "(size)", f"Draw a sample from distribution {n}.")
+        for n in range(60)
+    ]
+    pages = [
+        api("pandas.DataFrame.sample", "(n=None, frac=None)", "Return a random selection."),
+        api("pandas.Series.sample", "(n=None, frac=None)", "Return a random selection."),
+        api("numpy.random.sample", "(size=None)", "Return random floats."),
+        api("pandas.DataFrame.groupby", "(by=None)", "Group rows of each user by a key."),
+    ]
+    add(spark, [*fillers, *pages])
+    spark.warm()
+    question = (
+        "For each user I want to keep 20% of the rows, using df.sample(n), and set the"
+        " quantity of the others to zero.\n<code>\nimport pandas as pd\n</code>"
+    )
+    hits = spark.search(question, principal=LOCAL_PRINCIPAL, k=10)
+    shown = [h.symbol for h in hits]
+    assert {"pandas.DataFrame.sample", "pandas.Series.sample"} <= set(shown), shown
+    entered = next(h for h in hits if h.symbol == "pandas.DataFrame.sample")
+    assert set(entered.channels) == {"named"}, entered.channels
+    assert "numpy.random.sample" not in shown
+    plain = spark.search(question.replace("df.sample(n)", "a method"), principal=LOCAL_PRINCIPAL)
+    assert not {"pandas.DataFrame.sample", "pandas.Series.sample"} & {h.symbol for h in plain}
+
+
 def test_the_names_a_question_spells_out_are_its_identifiers_calls_and_dotted_names() -> None:
     question = (
         "My DataFrame has a date column. I tried np.einsum and df.groupby('a').agg(f), e.g."

@@ -35,8 +35,14 @@ from spark_memory.models import (
 )
 from spark_memory.providers.embedder import Embedder, Vectors
 from spark_memory.search.fusion import FLOORS, pooled, rrf
-from spark_memory.search.named import named_in_prose
-from spark_memory.search.rank import collapse, one_per_method, raise_named, weigh_trust
+from spark_memory.search.named import named_in_prose, unfound_pages
+from spark_memory.search.rank import (
+    collapse,
+    one_per_method,
+    raise_named,
+    weigh_trust,
+    with_unfound,
+)
 from spark_memory.search.symbol_index import SymbolIndex, SymbolNames
 from spark_memory.search.symbols import is_private
 from spark_memory.store.protocol import Store
@@ -92,6 +98,7 @@ class HybridSearch:
         weights = {"bm25": self.weights.bm25, "vector": self.weights.vector}
         # aliases collapse after materialising: read a little deeper than k
         fused = raise_named(rrf(channels, weights, self.weights.rrf_k), _named(request, index))
+        fused = with_unfound(fused, unfound_pages(request.query, index, {i for i, _, _ in fused}))
         fused = fused[: request.k * 2 + 5]
         hits = self._materialise(fused, request.principal)
         return one_per_method(collapse(hits, request.query, index.uses))[: request.k]
