@@ -24,7 +24,6 @@ from pydantic import ValidationError
 from spark_memory.coach import apinames, drafting, extractive, howto
 from spark_memory.coach.budget import fit
 from spark_memory.coach.intent import analyse
-from spark_memory.libraries import library_of_distribution, lookalikes
 from spark_memory.coach.models import (
     DEFAULT_BUDGET_TOKENS,
     MAX_BUDGET_TOKENS,
@@ -46,6 +45,7 @@ from spark_memory.coach.recall import (
     split,
 )
 from spark_memory.errors import InvalidInput, PayloadTooLarge, ProviderUnavailable
+from spark_memory.libraries import library_of_distribution, lookalikes
 from spark_memory.models import (
     MAX_QUERY_CHARS,
     MAX_TEXT_CHARS,

@@ -15,8 +15,8 @@ import keyword
 import re
 from collections.abc import Iterable, Mapping
 
-from spark_memory.libraries import BY_ALIAS, BY_NAME, BY_WORD
 from spark_memory.coach.models import ApiMention
+from spark_memory.libraries import BY_ALIAS, BY_NAME, BY_WORD
 from spark_memory.store.lexical import STOP_WORDS
 
 MAX_MENTIONS = 16

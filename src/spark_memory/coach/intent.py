@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
 from spark_memory.coach import apinames
+from spark_memory.coach.models import CoachRequest, Intent, TaskKind
 from spark_memory.libraries import (
     BY_ALIAS,
     BY_NAME,
@@ -21,7 +22,6 @@ from spark_memory.libraries import (
     library_of_module,
     lookalikes,
 )
-from spark_memory.coach.models import CoachRequest, Intent, TaskKind
 from spark_memory.signatures import error_type, normalise_error
 
 _IMPORT = re.compile(

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 from spark_memory.coach import apinames
-from spark_memory.libraries import BY_ALIAS, BY_NAME, BY_WORD
 from spark_memory.coach.models import CoachRequest, Intent, PlannedQuery
 from spark_memory.coach.recall import OBJECT_CLASSES
+from spark_memory.libraries import BY_ALIAS, BY_NAME, BY_WORD
 from spark_memory.task_text import for_embedding
 
 MAX_QUERIES = 5
