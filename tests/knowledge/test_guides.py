@@ -10,6 +10,7 @@ import pytest
 from spark_memory.knowledge.apis import CodeReader, SymbolTable, code_calls
 from spark_memory.knowledge.doctree import doc_snippets
 from spark_memory.knowledge.guides import choose, guide_snippets
+from spark_memory.knowledge.markup import trim_outputs
 from spark_memory.knowledge.sources import GuideSource, parse_source
 from spark_memory.models import Snippet, SnippetKind
 from tests.knowledge.conftest import FIXTURES
@@ -105,7 +106,46 @@ def test_sphinx_html_sections_keep_heading_path_prose_and_code() -> None:
     assert part.text.count("```") % 2 == 0  # every code block closed, none cut open
     # an IPython session's printed output is cut after a few lines
     assert "2000-01-12    0.623893\n..." in part.text
-    assert not any("merge" in s.text for s in found.values())  # the sidebar is not content
+    groupby = [s for s in found.values() if s.source.endswith("groupby.html")]
+    assert not any("merge" in s.text for s in groupby)  # the sidebar is not content
+
+
+def test_a_traceback_keeps_its_error_and_one_from_a_build_without_data_goes() -> None:
+    """Debian built pandas' comparison pages without the tips table: every line that
+    reads it printed ``NameError: name 'tips' is not defined`` and twelve lines of stack.
+    An agent reads the code, not the build's failure; an error a page shows on purpose
+    (reindexing duplicate labels raises) keeps the line that names it."""
+    found = ingest_tree("pandas-doc", "pandas")
+    sas = found["Comparison with SAS > GroupBy > Transformation"]
+    assert 'tips["adj_total_bill"] = tips["total_bill"] - gb.transform("mean")' in sas.text
+    assert "Traceback" not in sas.text, sas.text
+    assert "NameError" not in sas.text
+    session = "\n".join(
+        [
+            'In [3]: s1 = pd.Series([0, 1, 2], index=["a", "b", "b"])',
+            "",
+            'In [4]: s1.reindex(["a", "b", "c"])',
+            "-" * 75,
+            "ValueError                                Traceback (most recent call last)",
+            "Cell In [4], line 1",
+            '----> 1 s1.reindex(["a", "b", "c"])',
+            "",
+            "File /usr/lib/python3/dist-packages/pandas/core/series.py:5094, in Series.reindex",
+            "-> 5094 return super().reindex(**kwargs)",
+            "",
+            "ValueError: cannot reindex on an axis with duplicate labels",
+            "",
+            "In [5]: s1.index.is_unique",
+            "Out[5]: False",
+        ]
+    )
+    assert trim_outputs(session).split("\n")[2:] == [
+        'In [4]: s1.reindex(["a", "b", "c"])',
+        "ValueError: cannot reindex on an axis with duplicate labels",
+        "",
+        "In [5]: s1.index.is_unique",
+        "Out[5]: False",
+    ]
 
 
 def test_html_apis_come_from_reference_links_and_code_calls() -> None:
@@ -123,7 +163,10 @@ def test_html_apis_come_from_reference_links_and_code_calls() -> None:
 def test_reference_pages_release_notes_and_redirects_are_left_out() -> None:
     source = parse_source(str(GUIDES / "pandas-doc"), library="pandas", version="1.5.3")
     found, report = guide_snippets(GUIDES / "pandas-doc", source, TABLE)
-    assert {s.source for s in found} == {"html/user_guide/groupby.html"}
+    assert {s.source for s in found} == {
+        "html/user_guide/groupby.html",
+        "html/getting_started/comparison/comparison_with_sas.html",
+    }
     assert report.skipped == {"redirect": 1, "reference/ folder": 1, "whatsnew/ folder": 1}
     api_page = (GUIDES / "pandas-doc/html/reference/api/pandas.DataFrame.groupby.html").read_text()
     # an object-description page is an API reference wherever it sits

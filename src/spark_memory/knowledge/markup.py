@@ -332,12 +332,28 @@ _PROMPT = re.compile(r"^(In \[\d*\]: |>>> |>>>$|\s+\.{3,}: ?|\.\.\. |\.\.\.$)")
 MAX_OUTPUT_LINES = 6
 
 
+_RULE = re.compile(r"^-{20,}$")
+_TRACEBACK = re.compile(r"^(?:([A-Za-z_][\w.]*)\s+)?Traceback \(most recent call last\)")
+_RAISED = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt|Iteration)\b")
+# A name the session never defined: the documentation was built without the data its
+# example loads (Debian's pandas pages print ``NameError: name 'tips' is not defined``
+# after every line that reads the tips table), not an error the page means to show.
+_UNBUILT = "NameError"
+_CHAINED = (
+    "The above exception was the direct cause of the following exception:",
+    "During handling of the above exception, another exception occurred:",
+)
+
+
 def trim_outputs(code: str) -> str:
     """A console session (IPython or doctest) with each printed output cut to a few
-    lines: a 40-row frame tells a reader no more than its head does."""
+    lines: a 40-row frame tells a reader no more than its head does. A traceback keeps
+    only its last line, the error a page shows on purpose; one from a build that lacked
+    the example's data goes."""
     lines = code.split("\n")
     if not any(_PROMPT.match(x) for x in lines):
         return code
+    lines = _without_tracebacks(lines)
     out: list[str] = []
     run = 0
     for line in lines:
@@ -351,6 +367,28 @@ def trim_outputs(code: str) -> str:
         elif run == MAX_OUTPUT_LINES + 1:
             out.append("...")
     return "\n".join(out)
+
+
+def _without_tracebacks(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    n = 0
+    while n < len(lines):
+        head = n + 1 if _RULE.match(lines[n]) and n + 1 < len(lines) else n
+        if not _TRACEBACK.match(lines[head]):
+            if lines[n].strip() not in _CHAINED:
+                out.append(lines[n])
+            n += 1
+            continue
+        end = head + 1
+        while end < len(lines) and not _PROMPT.match(lines[end]):
+            if _RAISED.match(lines[end]):
+                break
+            end += 1
+        raised = lines[end] if end < len(lines) and _RAISED.match(lines[end]) else ""
+        if raised and not raised.startswith(_UNBUILT):
+            out.append(raised)
+        n = end + 1 if raised else end
+    return out
 
 
 def _drop_options(body: list[str]) -> list[str]:
