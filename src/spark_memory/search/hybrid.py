@@ -35,13 +35,13 @@ from spark_memory.models import (
 )
 from spark_memory.providers.embedder import Embedder, Vectors
 from spark_memory.search.fusion import FLOORS, pooled, rrf
-from spark_memory.search.named import named_in_prose, unfound_pages
+from spark_memory.search.named import named_in_prose, named_pages
 from spark_memory.search.rank import (
+    at_least,
     collapse,
     one_per_method,
     raise_named,
     weigh_trust,
-    with_unfound,
 )
 from spark_memory.search.symbol_index import SymbolIndex, SymbolNames
 from spark_memory.search.symbols import is_private
@@ -98,7 +98,7 @@ class HybridSearch:
         weights = {"bm25": self.weights.bm25, "vector": self.weights.vector}
         # aliases collapse after materialising: read a little deeper than k
         fused = raise_named(rrf(channels, weights, self.weights.rrf_k), _named(request, index))
-        fused = with_unfound(fused, unfound_pages(request.query, index, {i for i, _, _ in fused}))
+        fused = at_least(fused, named_pages(request.query, index))
         fused = fused[: request.k * 2 + 5]
         hits = self._materialise(fused, request.principal)
         return one_per_method(collapse(hits, request.query, index.uses))[: request.k]

@@ -7,14 +7,14 @@ the offset?". The same name in the question's set-up code usually is not (``read
 ``head`` are what the asker already has), and a plain word ("sum", "sort") names too
 many APIs to mean one. The class a task works on ("my DataFrame") names its object,
 not the API it needs. Search raises the pages of the names left (``hybrid``), and
-adds those no channel found (``unfound_pages``): "using df.sample(n)" is a call of
-``DataFrame.sample`` however little the rest of the question reads like its page.
+ranks the likeliest of them (``named_pages``) at least fifth, found by a channel or not:
+"using df.sample(n)" is a call of ``DataFrame.sample`` however little the rest of the
+question reads like its page.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 
 from spark_memory.api_names import owner_class
 from spark_memory.libraries import used_in
@@ -45,10 +45,10 @@ def _identifier(word: str) -> bool:
     return "_" in word.strip("_") or any(c.isupper() for c in word[1:])
 
 
-def unfound_pages(query: str, index: SymbolNames, found: Collection[str]) -> list[str]:
-    """Ids of the public API pages of names the prose spells that are not in ``found``:
-    in the libraries the task uses, methods of the task's classes and module functions
-    first, at most PAGES_PER_NAME a name; none for a name one of whose pages was found."""
+def named_pages(query: str, index: SymbolNames) -> list[str]:
+    """Ids of the public API pages the names the prose spells most likely mean: in the
+    libraries the task uses, methods of the task's classes and module functions first,
+    at most PAGES_PER_NAME a name."""
     libraries = used_in(query)
     out: list[str] = []
     for name in sorted(named_in_prose(query)):
@@ -64,7 +64,5 @@ def unfound_pages(query: str, index: SymbolNames, found: Collection[str]) -> lis
         pages.sort(
             key=lambda e: (owner_class(e.symbol) not in _FIRST, e.symbol.count("."), len(e.symbol))
         )
-        chosen = [e.id for e in pages[:PAGES_PER_NAME]]
-        if not any(i in found for i in chosen):
-            out.extend(chosen)
+        out.extend(e.id for e in pages[:PAGES_PER_NAME])
     return out

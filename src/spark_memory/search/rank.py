@@ -14,9 +14,9 @@
 - ``raise_named``: before the fused list is cut, the pages of an API the query's prose
   spells out (``named``: "I used tz_localize ...") score 1.6 times theirs; a name in the
   query is the sharpest cue it has, yet one of many words to BM25 and the embedder.
-- ``with_unfound``: the pages of a name the prose spells that no channel found enter
-  just below the fused list's ``UNFOUND_RANK``-th result, ahead of what the channels
-  only half agree on, behind what they agree on.
+- ``at_least``: the likeliest pages of a name the prose spells score at least just
+  below the fused list's ``NAMED_RANK``-th result, entering it when no channel found
+  them: ahead of what the channels only half agree on, behind what they agree on.
 - ``used``: how much the guides' own code backs a result. An API page scores
   ``1 + 0.2 * log(1 + n) / log(501)`` times its own, ``n`` the documentation sections
   whose code or links use the API (``SymbolNames.uses``): 1.02x for one, 1.1x for
@@ -40,7 +40,7 @@ from spark_memory.models import ChannelScore, DocType, Insight, SearchHit
 from spark_memory.search import symbols
 
 NAMED_BONUS = 0.6
-UNFOUND_RANK = 5
+NAMED_RANK = 5
 TRUST_BASE = 0.75
 TRUST_SPAN = 0.5
 OBJECT_BONUS = 0.15
@@ -97,13 +97,17 @@ def raise_named(fused: Fused, named: frozenset[str]) -> Fused:
     return sorted(raised, key=lambda entry: -entry[1])
 
 
-def with_unfound(fused: Fused, pages: Sequence[str]) -> Fused:
-    """The fused list with ``pages`` (ids not in it) entered below its UNFOUND_RANK-th."""
+def at_least(fused: Fused, pages: Sequence[str]) -> Fused:
+    """The fused list with each of ``pages`` scored at least just below its
+    NAMED_RANK-th result, and entered there when absent."""
     if not pages or not fused:
         return fused
-    score = fused[min(UNFOUND_RANK, len(fused)) - 1][1] * 0.999
-    entered = [(i, score, {"named": ChannelScore(score=NAMED_BONUS)}) for i in pages]
-    return sorted([*fused, *entered], key=lambda entry: -entry[1])
+    floor = fused[min(NAMED_RANK, len(fused)) - 1][1] * 0.999
+    wanted = set(pages)
+    kept = [(i, max(s, floor) if i in wanted else s, why) for i, s, why in fused]
+    absent = wanted - {i for i, _, _ in fused}
+    entered = [(i, floor, {"named": ChannelScore(score=NAMED_BONUS)}) for i in pages if i in absent]
+    return sorted([*kept, *entered], key=lambda entry: -entry[1])
 
 
 def weigh_trust(hit: SearchHit, insight: Insight) -> SearchHit:
