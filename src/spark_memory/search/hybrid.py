@@ -97,8 +97,9 @@ class HybridSearch:
         channels = self._channels(request, vector, lexical, index)
         weights = {"bm25": self.weights.bm25, "vector": self.weights.vector}
         # aliases collapse after materialising: read a little deeper than k
-        fused = raise_named(rrf(channels, weights, self.weights.rrf_k), _named(request, index))
-        fused = at_least(fused, named_pages(request.query, index))
+        names = named_in_prose(request.query)
+        fused = raise_named(rrf(channels, weights, self.weights.rrf_k), _pages_of(names, index))
+        fused = at_least(fused, named_pages(names, request.query, index))
         fused = fused[: request.k * 2 + 5]
         hits = self._materialise(fused, request.principal)
         return one_per_method(collapse(hits, request.query, index.uses))[: request.k]
@@ -182,9 +183,8 @@ def _embed_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(2, thread_name_prefix="spark-embed")
 
 
-def _named(request: SearchRequest, index: SymbolNames) -> frozenset[str]:
-    """Ids of the API pages whose last name the query's prose spells out."""
-    names = named_in_prose(request.query)
+def _pages_of(names: frozenset[str], index: SymbolNames) -> frozenset[str]:
+    """Ids of the API pages whose last name is one of ``names``."""
     return frozenset(e.id for name in names for e in index.by_last.get(name, ()))
 
 

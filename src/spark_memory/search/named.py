@@ -45,13 +45,13 @@ def _identifier(word: str) -> bool:
     return "_" in word.strip("_") or any(c.isupper() for c in word[1:])
 
 
-def named_pages(query: str, index: SymbolNames) -> list[str]:
-    """Ids of the public API pages the names the prose spells most likely mean: in the
-    libraries the task uses, methods of the task's classes and module functions first,
-    at most PAGES_PER_NAME a name."""
+def named_pages(names: frozenset[str], query: str, index: SymbolNames) -> list[str]:
+    """Ids of the public API pages ``names`` (``named_in_prose(query)``) most likely
+    mean: in the libraries the task uses, methods of the task's classes and module
+    functions first, at most PAGES_PER_NAME a name."""
     libraries = used_in(query)
     out: list[str] = []
-    for name in sorted(named_in_prose(query)):
+    for name in sorted(names):
         pages = [
             e
             for e in index.by_last.get(name, ())
