@@ -53,12 +53,6 @@ LOOKALIKE_GROUPS: tuple[frozenset[str], ...] = (
     frozenset({"matplotlib", "seaborn", "plotly"}),
 )
 
-# Libraries built on another's objects, whose functions answer tasks about them: a
-# NumPy task may need SciPy (``scipy.stats.loguniform`` for a log-uniform sample of an
-# array), a pandas task NumPy (``np.where`` over a column). The coach searches them
-# beside the task's own.
-COMPANIONS: dict[str, tuple[str, ...]] = {"numpy": ("scipy",), "pandas": ("numpy",)}
-
 BY_NAME = {lib.name: lib for lib in KNOWN}
 BY_ALIAS = {alias: lib.name for lib in KNOWN for alias in lib.aliases}
 BY_WORD = {word: lib.name for lib in KNOWN for word in lib.words}
@@ -88,12 +82,6 @@ def library_of_distribution(name: str) -> str:
     """Import name for a PyPI project name (case and ``_``/``-`` insensitive)."""
     key = name.strip().lower().replace("_", "-")
     return BY_DISTRIBUTION.get(key, key.replace("-", "_"))
-
-
-def with_companions(libraries: list[str]) -> list[str]:
-    """``libraries``, then the companions (``COMPANIONS``) of each not among them."""
-    extra = [c for lib in libraries for c in COMPANIONS.get(lib, ()) if c not in libraries]
-    return [*libraries, *dict.fromkeys(extra)]
 
 
 def lookalikes(libraries: list[str]) -> dict[str, list[str]]:

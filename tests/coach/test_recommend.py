@@ -293,39 +293,3 @@ def test_a_page_gives_at_most_two_sections_and_the_places_go_to_other_pages(
     cited = [c.symbol for c in rec.citations if "#" in c.symbol]
     assert sum(1 for c in cited if c.startswith("reference/iter#")) == MAX_SECTIONS_PER_PAGE
     assert "reference/indexing#flat" in cited
-
-
-def test_a_numpy_task_may_be_answered_by_scipy_and_not_by_an_unrelated_library(
-    tmp_path: Path,
-) -> None:
-    """SciPy is built on NumPy's arrays: a task that imports only numpy may need a SciPy
-    function, and the coach searches SciPy beside it (``libraries.COMPANIONS``); a
-    library that is no companion of numpy stays out however well it matches."""
-    pages = [
-        api(
-            "scipy.stats.loguniform",
-            "(a, b)",
-            "A loguniform or reciprocal continuous random variable: log-uniform samples.",
-            version="1.10.1",
-        ),
-        api(
-            "numpy.random.uniform", "(low, high, size)", "Draw samples from a uniform distribution."
-        ),
-        api(
-            "torch.distributions.Uniform",
-            "(low, high)",
-            "Generates log-uniform and uniform samples in the half-open interval.",
-            version="2.2.0",
-        ),
-    ]
-    task = (
-        "I want n samples of a log-uniform distribution between exp(min) and exp(max)."
-        "\n<code>\nimport numpy as np\nmin, max, n = 0, 1, 10000\n</code>"
-    )
-    with open_spark(tmp_path) as spark:
-        add(spark, pages)
-        rec = spark.recommend(task, principal=LOCAL_PRINCIPAL)
-    cited = {c.symbol for c in rec.citations}
-    assert rec.intent.libraries == ["numpy"]
-    assert "scipy.stats.loguniform" in cited, cited
-    assert "torch.distributions.Uniform" not in cited

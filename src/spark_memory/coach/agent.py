@@ -45,7 +45,7 @@ from spark_memory.coach.recall import (
     split,
 )
 from spark_memory.errors import InvalidInput, PayloadTooLarge, ProviderUnavailable
-from spark_memory.libraries import library_of_distribution, lookalikes, with_companions
+from spark_memory.libraries import library_of_distribution, lookalikes
 from spark_memory.models import (
     MAX_QUERY_CHARS,
     MAX_TEXT_CHARS,
@@ -212,7 +212,7 @@ class Coach:
 
     def filters(self, intent: Intent) -> SearchFilters:
         known = self.knowledge()
-        libraries = [lib for lib in with_companions(intent.libraries) if lib in known]
+        libraries = [lib for lib in intent.libraries if lib in known]
         versions = {lib: v for lib, v in intent.versions.items() if lib in known}
         return SearchFilters(libraries=libraries, versions=versions)
 
