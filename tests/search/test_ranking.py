@@ -287,14 +287,35 @@ def test_a_call_the_question_writes_enters_the_results_when_no_channel_found_its
     Series twin, a column's) enters the results; a numpy function of that name does not,
     the task not using numpy; without the call in the prose, no page of it comes."""
     fillers = [
-        api(f"pandas.io.sampling.draw_{n}", "(size)", f"Draw a sample from distribution {n}.")
+        api(
+            f"pandas.io.sampling.draw_{n}",
+            "(size)",
+            f"Draw a sample from distribution {n}.",
+            version="2.2.0",
+        )
         for n in range(60)
     ]
+    served = "2.2.0"  # the pandas version the store serves
     pages = [
-        api("pandas.DataFrame.sample", "(n=None, frac=None)", "Return a random selection."),
-        api("pandas.Series.sample", "(n=None, frac=None)", "Return a random selection."),
+        api(
+            "pandas.DataFrame.sample",
+            "(n=None, frac=None)",
+            "Return a random selection.",
+            version=served,
+        ),
+        api(
+            "pandas.Series.sample",
+            "(n=None, frac=None)",
+            "Return a random selection.",
+            version=served,
+        ),
         api("numpy.random.sample", "(size=None)", "Return random floats."),
-        api("pandas.DataFrame.groupby", "(by=None)", "Group rows of each user by a key."),
+        api(
+            "pandas.DataFrame.groupby",
+            "(by=None)",
+            "Group rows of each user by a key.",
+            version=served,
+        ),
     ]
     add(spark, [*fillers, *pages])
     spark.warm()
@@ -310,6 +331,11 @@ def test_a_call_the_question_writes_enters_the_results_when_no_channel_found_its
     assert "numpy.random.sample" not in shown
     plain = spark.search(question.replace("df.sample(n)", "a method"), principal=LOCAL_PRINCIPAL)
     assert not {"pandas.DataFrame.sample", "pandas.Series.sample"} & {h.symbol for h in plain}
+    # the caller's filters hold for a named page as for any other
+    numpy_only = spark.search(question, principal=LOCAL_PRINCIPAL, libraries=["numpy"])
+    assert all(h.library == "numpy" for h in numpy_only), [h.symbol for h in numpy_only]
+    guides_only = spark.search(question, principal=LOCAL_PRINCIPAL, kinds=["guide"])
+    assert all(h.kind == "guide" for h in guides_only), [h.symbol for h in guides_only]
 
 
 def test_the_names_a_question_spells_out_are_its_identifiers_calls_and_dotted_names() -> None:

@@ -99,7 +99,10 @@ class HybridSearch:
         # aliases collapse after materialising: read a little deeper than k
         names = named_in_prose(request.query)
         fused = raise_named(rrf(channels, weights, self.weights.rrf_k), _pages_of(names, index))
-        fused = at_least(fused, named_pages(names, request.query, index))
+        if DocType.SNIPPET in request.doc_types:
+            # a named page may enter the list: only one the caller's filters admit
+            pages = named_pages(names, request.query, index, request.filters)
+            fused = at_least(fused, pages)
         fused = fused[: request.k * 2 + 5]
         hits = self._materialise(fused, request.principal)
         return one_per_method(collapse(hits, request.query, index.uses))[: request.k]

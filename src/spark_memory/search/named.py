@@ -18,6 +18,7 @@ import re
 
 from spark_memory.api_names import owner_class
 from spark_memory.libraries import used_in
+from spark_memory.models import SearchFilters
 from spark_memory.search.rank import MAIN_CLASSES
 from spark_memory.search.symbol_index import SymbolNames
 from spark_memory.task_text import prose
@@ -45,10 +46,15 @@ def _identifier(word: str) -> bool:
     return "_" in word.strip("_") or any(c.isupper() for c in word[1:])
 
 
-def named_pages(names: frozenset[str], query: str, index: SymbolNames) -> list[str]:
+def named_pages(
+    names: frozenset[str], query: str, index: SymbolNames, filters: SearchFilters
+) -> list[str]:
     """Ids of the public API pages ``names`` (``named_in_prose(query)``) most likely
-    mean: in the libraries the task uses, methods of the task's classes and module
-    functions first, at most PAGES_PER_NAME a name."""
+    mean, among those the caller's ``filters`` admit: in the libraries the task uses,
+    methods of the task's classes and module functions first, at most PAGES_PER_NAME a
+    name."""
+    if filters.kinds and "api" not in filters.kinds:
+        return []
     libraries = used_in(query)
     out: list[str] = []
     for name in sorted(names):
@@ -58,6 +64,7 @@ def named_pages(names: frozenset[str], query: str, index: SymbolNames) -> list[s
             if e.kind == "api"
             and e.id not in index.internal
             and (not libraries or e.library in libraries)
+            and index.admits(e.id, filters)
         ]
         # a method of a frame, column, array or tensor, or a module function, is what a
         # bare call in a question most likely means
