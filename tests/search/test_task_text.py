@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from spark_memory.models import LOCAL_PRINCIPAL
+from spark_memory.search.named import named_in_prose
 from spark_memory.service import Spark
-from spark_memory.task_text import for_embedding, prose
+from spark_memory.task_text import for_embedding, prose, with_code
 
 QUESTION = "How can I fill the zeros with the previous non-zero value using pandas?"
 TABLE = "\n".join(
@@ -45,3 +46,29 @@ def test_search_by_meaning_is_the_same_with_or_without_the_pasted_printout(spark
     shared = by_meaning.keys() & again.keys()
     assert shared, (plain, pasted)
     assert all(abs(by_meaning[i] - again[i]) < 1e-6 for i in shared)
+
+
+PLOT = (
+    "import matplotlib.pyplot as plt\nimport seaborn as sns\n\n"
+    'tips = sns.load_dataset("tips")\n'
+    'ax = sns.boxplot(x="day", y="total_bill", data=tips)\n\n'
+    "# set the y axis limit to be 0 to 40\n"
+)
+
+
+def test_a_task_written_as_python_is_read_by_its_comments() -> None:
+    """The code is what the asker has; the comment is what they ask for."""
+    assert for_embedding(PLOT) == "set the y axis limit to be 0 to 40"
+    assert named_in_prose(PLOT) == frozenset()
+    assert named_in_prose(PLOT + "# use plt.ylim\n") == {"ylim"}
+    # the coach's whole-request query still reads the set-up after the ask
+    assert with_code(PLOT).startswith("set the y axis limit")
+    assert "sns.boxplot" in with_code(PLOT)
+
+
+def test_code_without_comments_and_a_lone_word_are_read_as_written() -> None:
+    call = "df.groupby('a')['b'].transform('sum')"
+    assert for_embedding(call) == call
+    assert named_in_prose(call) == {"groupby", "transform"}
+    assert for_embedding("argsort descending") == "argsort descending"
+    assert with_code(QUESTION) == QUESTION

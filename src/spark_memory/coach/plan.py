@@ -15,7 +15,7 @@ from spark_memory.coach import apinames
 from spark_memory.coach.models import CoachRequest, Intent, PlannedQuery
 from spark_memory.coach.recall import OBJECT_CLASSES
 from spark_memory.libraries import BY_ALIAS, BY_NAME, BY_WORD
-from spark_memory.task_text import for_embedding
+from spark_memory.task_text import with_code
 
 MAX_QUERIES = 5
 # Query sizes bound the cost: full-text search time grows with the terms OR-ed
@@ -27,7 +27,9 @@ MAX_QUESTIONS = 2
 # The whole request, set-up code included, as search would read it: its code names the
 # objects and calls the task is about. Its first 80 words for full text; the embedder
 # reads what plain search embeds (``task_text.for_embedding``: the prose without its
-# printed data, up to MiniLM's 256 tokens). Its ranking orders
+# printed data, up to MiniLM's 256 tokens), then, for a task written as Python, the code
+# plain search leaves out (on DS-1000's Matplotlib tasks, comments only: recommend's
+# distinctive R@10 0.447 -> 0.366; docs/benchmarks.md). Its ranking orders
 # the answer's see-also step (``extractive.see_also``), where plain search's order beat
 # the coach's fused one. Embedded alone (``MiniLM.embed_queries``), a long query does
 # not pad the short ones: recommend's median 76.6 -> 82.0 ms in bench_coach.
@@ -58,7 +60,7 @@ def plan_queries(request: CoachRequest, intent: Intent) -> list[PlannedQuery]:
     if intent.error_signature:
         queries.insert(0, query("error", intent.error_signature))
     whole = query("whole", request.task, MAX_WHOLE_WORDS, MAX_WHOLE_EMBED_WORDS)
-    embedded = for_embedding(request.task).split()[:MAX_WHOLE_EMBED_WORDS]
+    embedded = with_code(request.task).split()[:MAX_WHOLE_EMBED_WORDS]
     queries.append(whole.model_copy(update={"embed": " ".join(embedded)}))
     return _distinct(queries)[:MAX_QUERIES]
 
