@@ -1,21 +1,36 @@
 """What an API's dotted name says about it, as search and the coach both read it.
 
 ``pandas.DataFrame.shift`` is a class's method and ``pandas.merge`` a module's function;
-the owner's capital says which, except for numpy, whose array classes are spelled in
-lower case (``numpy.ndarray.mean``, ``numpy.memmap.mean``). Facts about the libraries'
-names, not about any benchmark.
+the owner's capital says which, except for numpy and scipy.sparse, whose array classes
+are spelled in lower case (``numpy.ndarray.mean``, ``scipy.sparse.csr_matrix.tolil``).
+Some namespaces repeat a library's functions for another kind of data or an older
+interface (``numpy.ma.sum`` beside ``numpy.sum``): ``is_variant``. Facts about the
+libraries' names, not about any benchmark.
 """
 
 from __future__ import annotations
 
 import re
 
-# numpy's classes with methods that share names with functions and other classes' methods
+# numpy's and scipy.sparse's classes with methods that share names with functions and
+# other classes' methods
+_SPARSE_FORMATS = ("bsr", "coo", "csc", "csr", "dia", "dok", "lil")
 LOWER_CASE_CLASSES = frozenset(
     {
         *("ndarray", "matrix", "memmap", "recarray", "chararray", "record", "generic"),
         *("mvoid", "mrecarray", "poly1d", "nditer", "flatiter", "dtype", "ufunc"),
+        *(f"{f}_{kind}" for f in _SPARSE_FORMATS for kind in ("array", "matrix")),
+        *("spmatrix", "sparray"),
     }
+)
+# Namespaces whose functions repeat the library's own for masked arrays, matrices, the
+# array-API standard's subset, strings, MATLAB-style scripts, raw kernels, older
+# interfaces, masked and sparse tensors: an answer for ordinary data names the library's
+# function, and the variant only where nothing else has the name.
+VARIANT_NAMESPACES = (
+    *("numpy.ma.", "numpy.matlib.", "numpy.array_api.", "numpy.char."),
+    *("matplotlib.pylab.", "tensorflow.raw_ops.", "tensorflow.compat."),
+    *("torch.masked.", "torch.sparse."),
 )
 
 
@@ -48,3 +63,16 @@ def method_key(symbol: str) -> str:
         return ""
     operation = _OPERATION.search(owner_class(symbol))
     return f"{operation.group(0)}.{name}" if operation else name
+
+
+def function_key(symbol: str) -> tuple[str, str] | None:
+    """(library, name) of a module's function, None for a class's member; the key
+    ``numpy.sum`` and its variants ``numpy.ma.sum``, ``numpy.matlib.sum`` share."""
+    if method_name(symbol) or "." not in symbol:
+        return None
+    return symbol.split(".", 1)[0], symbol.rpartition(".")[2]
+
+
+def is_variant(symbol: str) -> bool:
+    """A function of a ``VARIANT_NAMESPACES`` namespace."""
+    return symbol.startswith(VARIANT_NAMESPACES)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from spark_memory.coach.extractive import see_also
-from spark_memory.coach.recall import Source
+from spark_memory.coach.recall import Source, fold_variants
 from spark_memory.search.hybrid import snippet_hit
 from tests.coach.conftest import api
 
@@ -24,3 +24,21 @@ def test_see_also_follows_the_search_of_the_whole_request_then_the_fused_scores(
     named = [s.hit.symbol for s in see_also(docs, [lead], total=4)]
     # by the whole request's ranks first; a source far below the best stays out
     assert named == ["pandas.DataFrame.merge", "pandas.DataFrame.transform", "pandas.DataFrame.sum"]
+
+
+def test_a_variant_of_a_function_folds_into_the_library_s_own_function() -> None:
+    """``numpy.ma.argsort`` found first and ``numpy.argsort`` later are one citation,
+    under numpy's own function, with the better score and both reasons; a variant with
+    no ordinary twin among the sources stays."""
+    masked = source("numpy.ma.argsort", "Return indices that sort a masked array.", 0.9, "task #1")
+    own = source("numpy.argsort", "Returns the indices that would sort an array.", 0.4, "whole #3")
+    other = source("numpy.sort", "Return a sorted copy of an array.", 0.5, "task #2")
+    alone = source("numpy.ma.masked_where", "Mask an array where a condition is met.", 0.3)
+    folded = fold_variants([masked, other, own, alone])
+    assert [s.hit.symbol for s in folded] == [
+        "numpy.argsort",
+        "numpy.sort",
+        "numpy.ma.masked_where",
+    ]
+    assert folded[0].score == 0.9
+    assert folded[0].found_by == ["whole #3", "task #1"]

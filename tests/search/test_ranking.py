@@ -484,3 +484,59 @@ def test_numpy_array_classes_are_classes_and_an_inherited_page_shows_the_api_s_o
     assert method_key("pandas.core.window.Rolling.mean") != method_key("pandas.Series.mean")
     assert method_key("pandas.core.groupby.SeriesGroupBy.mean") != method_key("pandas.Series.mean")
     assert method_key("pandas.Categorical.tolist") == method_key("pandas.Series.tolist")
+
+
+def test_a_function_and_its_masked_array_variant_are_one_result_under_its_own_name(
+    spark: Spark,
+) -> None:
+    """``numpy.ma.cumsum`` repeats ``numpy.cumsum`` for masked arrays: found better, it
+    gives its place to the library's own function, and the ten places hold one of them."""
+    summary = "Return the cumulative sum of the elements along a given axis."
+    add(
+        spark,
+        [
+            api("numpy.ma.cumsum", "(a, axis=None)", f"{summary} Masked values are skipped."),
+            api("numpy.cumsum", "(a, axis=None)", f"{summary}."),
+        ],
+    )
+    hits = spark.search(
+        "cumulative sum of the elements, masked values skipped", principal=LOCAL_PRINCIPAL, k=10
+    )
+    shown = [h.symbol for h in hits]
+    assert "numpy.cumsum" in shown, shown
+    assert "numpy.ma.cumsum" not in shown, shown
+    # a variant with no ordinary twin is the answer
+    add(
+        spark,
+        [api("numpy.ma.masked_where", "(condition, a)", "Mask an array where a condition is met.")],
+    )
+    hits = spark.search("mask an array where a condition is met", principal=LOCAL_PRINCIPAL, k=3)
+    assert "numpy.ma.masked_where" in [h.symbol for h in hits]
+
+
+def test_scipy_sparse_formats_are_classes_whose_shared_methods_are_one_result(
+    spark: Spark,
+) -> None:
+    """``csr_matrix.tolil`` and ``coo_array.tolil`` do one thing for two formats."""
+    assert method_name("scipy.sparse.csr_matrix.tolil") == "tolil"
+    assert method_key("scipy.sparse.coo_array.tolil") == method_key("scipy.sparse.csr_matrix.tolil")
+    summary = "Convert this array to List of Lists format."
+    add(
+        spark,
+        [
+            api(f"scipy.sparse.{fmt}.tolil", "(copy=False)", summary, version="1.10.1")
+            for fmt in ("csr_matrix", "coo_array", "bsr_array")
+        ]
+        + [
+            api(
+                "scipy.sparse.lil_matrix",
+                "(arg1, shape=None)",
+                "Row-based list of lists sparse matrix.",
+                version="1.10.1",
+            )
+        ],
+    )
+    hits = spark.search("convert to list of lists format", principal=LOCAL_PRINCIPAL, k=10)
+    shown = [h.symbol for h in hits]
+    assert sum(s.endswith(".tolil") for s in shown) == 1, shown
+    assert "scipy.sparse.lil_matrix" in shown

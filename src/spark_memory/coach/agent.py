@@ -40,6 +40,7 @@ from spark_memory.coach.recall import (
     Evidence,
     Retriever,
     Source,
+    fold_variants,
     merge,
     prefer_focus,
     split,
@@ -129,6 +130,7 @@ class Coach:
         sources = merge(counted, results, symbols, intent, guessed, frozenset(words))
         prefer_focus(sources, frozenset(words), intent)
         evidence = split(sources, counted)
+        evidence.docs = fold_variants(evidence.docs)
         evidence.how_to = howto.pick(evidence.docs)
         if evidence.how_to is not None:
             evidence.docs = self._taught_first(evidence.docs, evidence.how_to, filters)

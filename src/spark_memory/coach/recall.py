@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from spark_memory.api_names import owner_class
+from spark_memory.api_names import function_key, is_variant, owner_class
 from spark_memory.coach.models import ApiMention, Intent, PlannedQuery
 from spark_memory.models import DocType, Insight, Principal, SearchFilters, SearchHit
 
@@ -206,6 +206,32 @@ def split(sources: Mapping[str, Source], plan: Sequence[PlannedQuery]) -> Eviden
         experience=[s for s in ranked if s.is_insight],
         queries=list(plan),
     )
+
+
+def fold_variants(docs: Sequence[Source]) -> list[Source]:
+    """``docs`` (best first) with each variant of a function (``numpy.ma.argsort``:
+    ``api_names.is_variant``) folded into the library's own function when that was found
+    too: its score and what found it go to ``numpy.argsort``, which an answer for
+    ordinary data should name once, not beside its masked-array twin."""
+    main: dict[tuple[str, str], Source] = {}
+    for source in docs:
+        key = _function(source)
+        if key is not None and not is_variant(source.hit.symbol):
+            main.setdefault(key, source)
+    kept = []
+    for source in docs:
+        key = _function(source)
+        if key is not None and key in main and is_variant(source.hit.symbol):
+            into = main[key]
+            into.score = max(into.score, source.score)
+            into.found_by.extend(source.found_by)
+            continue
+        kept.append(source)
+    return sorted(kept, key=lambda s: -s.score)
+
+
+def _function(source: Source) -> tuple[str, str] | None:
+    return function_key(source.hit.symbol) if source.hit.kind == "api" else None
 
 
 def _credit(sources: dict[str, Source], hit: SearchHit, score: float, why: str) -> Source:

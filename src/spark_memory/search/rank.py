@@ -24,7 +24,8 @@
   independent code, never an evaluation's answers; it orders candidates that search
   found by their match to the query and adds none.
 - ``one_per_method``: plain search's last step; of one method name under many classes
-  of a library, the best result and the ``MAIN_CLASSES`` twins stay.
+  of a library, the best result and the ``MAIN_CLASSES`` twins stay; of a function and
+  its variants (``numpy.ma.sum``), the library's own function, in the best one's place.
 - ``deprecated``: an API its own page marks deprecated (a ``.. deprecated::`` line,
   "[*Deprecated*]") scores half: an agent should be shown what replaced it.
 """
@@ -35,7 +36,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
-from spark_memory.api_names import method_key, owner_class
+from spark_memory.api_names import function_key, is_variant, method_key, owner_class
 from spark_memory.models import ChannelScore, DocType, Insight, SearchHit
 from spark_memory.search import symbols
 
@@ -161,10 +162,16 @@ def one_per_method(hits: Sequence[SearchHit]) -> list[SearchHit]:
     """``hits`` without a class's method whose name a better hit of the same library
     already has, unless its class is one a task works on (``MAIN_CLASSES``): past
     ``DataFrame.shift`` and ``Series.shift``, ``Categorical.shift``, ``PeriodIndex.shift``
-    and ``IntervalArray.shift`` are the same answer again, not the next one."""
+    and ``IntervalArray.shift`` are the same answer again, not the next one. Of a
+    function and its variants (``numpy.sum``, ``numpy.ma.sum``: ``api_names.is_variant``)
+    one result stays, in the best one's place: the library's own function when it was
+    found at all."""
     kept: list[SearchHit] = []
     named: set[tuple[str, str]] = set()
+    functions = _Functions(kept)
     for hit in hits:
+        if _is_api(hit) and not functions.keep(hit):
+            continue
         name = method_key(hit.symbol) if _is_api(hit) else ""
         if name:
             key = (hit.library, name)
@@ -173,6 +180,34 @@ def one_per_method(hits: Sequence[SearchHit]) -> list[SearchHit]:
             named.add(key)
         kept.append(hit)
     return kept
+
+
+class _Functions:
+    """Which of a function's variants ``one_per_method`` keeps, and where."""
+
+    def __init__(self, kept: list[SearchHit]) -> None:
+        self.kept = kept
+        self.main: set[tuple[str, str]] = set()
+        self.variant_at: dict[tuple[str, str], int] = {}
+
+    def keep(self, hit: SearchHit) -> bool:
+        """False when ``hit`` is a function's repeat: dropped, or moved into the place
+        of a variant kept before it."""
+        key = function_key(hit.symbol)
+        if key is None:
+            return True
+        if is_variant(hit.symbol):
+            if key in self.main or key in self.variant_at:
+                return False
+            self.variant_at[key] = len(self.kept)
+            return True
+        if key in self.variant_at and key not in self.main:
+            at = self.variant_at[key]
+            self.kept[at] = hit.model_copy(update={"score": self.kept[at].score})
+            self.main.add(key)
+            return False
+        self.main.add(key)
+        return True
 
 
 class _Same:
