@@ -28,9 +28,10 @@ LOWER_CASE_CLASSES = frozenset(
 # interfaces, masked and sparse tensors: an answer for ordinary data names the library's
 # function, and the variant only where nothing else has the name.
 VARIANT_NAMESPACES = (
-    *("numpy.ma.", "numpy.matlib.", "numpy.array_api.", "numpy.char."),
+    *("numpy.ma.", "numpy.matlib.", "numpy.array_api.", "numpy.char.", "scipy.stats.mstats."),
     *("matplotlib.pylab.", "tensorflow.raw_ops.", "tensorflow.compat."),
-    *("torch.masked.", "torch.sparse."),
+    *("tensorflow.ragged.", "tensorflow.sparse.", "torch.masked.", "torch.sparse."),
+    "torch.special.",
 )
 
 
