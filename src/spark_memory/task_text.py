@@ -20,6 +20,7 @@ Two readers need less than that:
 from __future__ import annotations
 
 import ast
+import functools
 import re
 
 # Markdown fences and DS-1000's <code> tags; an unclosed block runs to the end.
@@ -41,12 +42,14 @@ def prose(text: str) -> str:
     return _CODE_TAG.sub(" ", _FENCED.sub(" ", text))
 
 
+@functools.lru_cache(maxsize=64)
 def is_source(text: str) -> bool:
     """Python that does something: a lone word ("argsort") parses too, and says no more
-    than a sentence would."""
+    than a sentence would. Cached: search asks twice per query (prose and embedding)."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        # "1+1+...+1" or a long attribute chain exhausts the parser's recursion
         return False
     return any(
         not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Name | ast.Constant))

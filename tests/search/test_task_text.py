@@ -72,3 +72,10 @@ def test_code_without_comments_and_a_lone_word_are_read_as_written() -> None:
     assert named_in_prose(call) == {"groupby", "transform"}
     assert for_embedding("argsort descending") == "argsort descending"
     assert with_code(QUESTION) == QUESTION
+
+
+def test_a_query_too_deep_for_the_python_parser_is_read_as_text(spark: Spark) -> None:
+    deep = "x" + ".a" * 3000
+    assert for_embedding(deep) == deep
+    hits = spark.search("1+" * 3000 + "1", principal=LOCAL_PRINCIPAL, k=3)
+    assert isinstance(hits, list)  # an answer, not a crash
