@@ -102,3 +102,34 @@ def test_a_section_with_code_leads_from_the_sixth_place_not_the_seventh() -> Non
     apis = [Source(hit=snippet_hit(api(f"pandas.DataFrame.m{n}", "()", "Do m."))) for n in range(6)]
     assert howto.pick([*apis[:5], section]) is section
     assert howto.pick([*apis, section]) is None
+
+
+def test_a_how_to_teaches_the_task_s_library_before_the_data_its_example_makes() -> None:
+    """A plotting example starts by making its data with numpy; for a plotting task the
+    references that follow it are matplotlib's."""
+    section = Snippet.build(
+        library="matplotlib",
+        version="3.8.4",
+        symbol="galleries/examples/subplots_axes_and_figures/ganged_plots#_",
+        kind=SnippetKind.GUIDE,
+        title="Creating adjacent subplots",
+        text="Creating adjacent subplots\n\n```\nt = np.arange(0.0, 2.0, 0.01)\n"
+        "s1 = np.sin(2 * np.pi * t)\nfig, axs = plt.subplots(3, 1, sharex=True)\n"
+        "fig.subplots_adjust(hspace=0)\naxs[0].plot(t, s1)\n```",
+        embed_text="Creating adjacent subplots",
+        apis=(
+            "numpy.arange",
+            "numpy.sin",
+            "matplotlib.pyplot.subplots",
+            "matplotlib.figure.Figure.subplots_adjust",
+            "matplotlib.axes.Axes.plot",
+        ),
+    )
+    hit = snippet_hit(section)
+    assert howto.taught(hit)[:2] == ["numpy.arange", "numpy.sin"]  # in the code's order
+    assert howto.taught(hit, "matplotlib") == [
+        "matplotlib.pyplot.subplots",
+        "matplotlib.figure.Figure.subplots_adjust",
+        "matplotlib.axes.Axes.plot",
+        "numpy.arange",
+    ]

@@ -35,6 +35,21 @@ def test_imports_inside_the_task_text_count_as_code() -> None:
     assert [m.name for m in intent.api_names] == ["numpy.argsort"]
 
 
+def test_a_task_written_as_python_asks_in_its_comments() -> None:
+    """The boxplot it draws is the asker's set-up; the comment is the ask."""
+    task = (
+        "import matplotlib.pyplot as plt\nimport seaborn as sns\n"
+        'ax = sns.boxplot(x="day", y="total_bill", data=tips)\n'
+        "# set the y axis limit to be 0 to 40\n"
+    )
+    intent = analyse(request(task))
+    where = {m.name: m.where for m in intent.api_names}
+    assert where == {"seaborn.boxplot": "code"}
+    plan = plan_queries(request(task), intent)
+    assert plan[0].purpose == "task"
+    assert plan[0].text == "set the y axis limit to be 0 to 40"
+
+
 def test_environment_gives_versions_but_not_libraries() -> None:
     intent = analyse(
         request(

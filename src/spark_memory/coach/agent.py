@@ -133,7 +133,8 @@ class Coach:
         evidence.docs = fold_variants(evidence.docs)
         evidence.how_to = howto.pick(evidence.docs)
         if evidence.how_to is not None:
-            evidence.docs = self._taught_first(evidence.docs, evidence.how_to, filters)
+            primary = intent.libraries[0] if intent.libraries else ""
+            evidence.docs = self._taught_first(evidence.docs, evidence.how_to, filters, primary)
         evidence.docs = self._with_text(evidence.docs)
         evidence.examples = self._examples(evidence.docs, filters)
         evidence.experience = self._weigh_experience(evidence.experience, intent, principal)
@@ -151,10 +152,11 @@ class Coach:
         return symbols, guessed
 
     def _taught_first(
-        self, docs: list[Source], how_to: Source, filters: SearchFilters
+        self, docs: list[Source], how_to: Source, filters: SearchFilters, library: str = ""
     ) -> list[Source]:
-        """The references of the APIs the how-to section uses, right after it."""
-        names = howto.taught(how_to.hit)
+        """The references of the APIs the how-to section uses, right after it: those of
+        ``library``, the one the task is most about, first."""
+        names = howto.taught(how_to.hit, library)
         found = self.retriever.find_symbols(names, filters) if names else {}
         by_id = {s.id: s for s in docs}
         by_symbol = {s.hit.symbol: s for s in docs}

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from spark_memory.coach.models import ApiMention
 from spark_memory.libraries import BY_ALIAS, BY_NAME, BY_WORD
 from spark_memory.store.lexical import STOP_WORDS
+from spark_memory.task_text import is_source, prose
 
 MAX_MENTIONS = 16
 MAX_GUESSES = 200
@@ -54,7 +55,11 @@ def is_code_line(line: str) -> bool:
 
 
 def prose_of(text: str) -> str:
-    """``text`` without its fenced and ``<code>`` blocks."""
+    """``text`` without its fenced and ``<code>`` blocks; of a task pasted as Python
+    source, its comments (``task_text.prose``): ``sns.boxplot(...)`` above "# set the y
+    axis limit" is set-up, not a name the asker asks about."""
+    if is_source(text):
+        return prose(text)
     return _CODE_TAG.sub("\n", _FENCED.sub("\n", text))
 
 

@@ -59,12 +59,14 @@ def prose(text: str) -> str:
     return " ".join(" ".join(lines).split())
 
 
-def taught(hit: SearchHit) -> list[str]:
-    """The APIs the section uses, at most MAX_TAUGHT: those its code calls first (in
-    the order the code calls them), then the others it links to."""
+def taught(hit: SearchHit, library: str = "") -> list[str]:
+    """The APIs the section uses, at most MAX_TAUGHT: those of ``library`` (the one the
+    task is most about) first, then those its code calls (in the order the code calls
+    them), then the others it links to. A plotting example's code starts by making its
+    data (``np.arange``, ``np.sin``); what it teaches is the plotting."""
     shown = code(hit.text, max_lines=200)
     first = {name: _position(shown, name) for name in dict.fromkeys(hit.apis)}
-    ranked = sorted(first, key=lambda name: first[name])
+    ranked = sorted(first, key=lambda name: (name.split(".", 1)[0] != library, first[name]))
     return ranked[:MAX_TAUGHT]
 
 

@@ -104,7 +104,8 @@ def task_prose(task: str) -> str:
     prose = apinames.prose_of(task)
     lines = [line for line in prose.splitlines() if _is_prose_line(line)]
     comments = _COMMENT.findall(task)
-    return "\n".join([*lines, *comments]).strip()
+    # a task written as Python has its comments for prose already
+    return "\n".join(dict.fromkeys([*lines, *comments])).strip()
 
 
 def _is_prose_line(line: str) -> bool:
