@@ -40,8 +40,8 @@ DEFAULT_BUDGET_TOKENS = 800
 MIN_BUDGET_TOKENS = 150
 MAX_BUDGET_TOKENS = 8_000
 MAX_ENVIRONMENT_PACKAGES = 2_000
-# Snippet kinds whose symbol is an API name (guides and notes carry a doc path).
-_API_KINDS = frozenset({"api", "example"})
+# Snippet kinds whose symbol is an API name (a guide section carries a doc path).
+_API_KINDS = frozenset({"api", "example", "note"})
 
 
 class _Model(BaseModel):

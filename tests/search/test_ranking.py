@@ -180,6 +180,41 @@ def test_a_guide_section_names_the_apis_it_teaches() -> None:
     )
 
 
+def note(symbol: str, summary: str, notes: str) -> Snippet:
+    """The Notes section of an API's docstring, stored apart as the harvester does."""
+    return Snippet.build(
+        library="numpy",
+        version=VERSIONS["numpy"],
+        symbol=symbol,
+        kind=SnippetKind.NOTE,
+        title=f"{symbol} — notes",
+        text=f"{symbol}(ar, axis=None)\n\n{summary}\n\nNotes\n{notes}",
+        embed_text=f"Notes for {symbol}: {summary}\n{notes}",
+    )
+
+
+def test_an_api_s_notes_are_that_api_one_result_under_its_name(spark: Spark) -> None:
+    """A long Notes section is stored apart from its API's reference, yet it is the same
+    API's documentation: found by its words, it stands for the API (one result, not a
+    second one beside the reference), where a guide section stands for what it teaches."""
+    summary = "Find the unique elements of an array."
+    notes = (
+        "When an axis is specified the subarrays indexed by the axis are sorted and"
+        " flattened before the unique subarrays are found."
+    )
+    page = api("numpy.unique", "(ar, axis=None)", summary)
+    its_notes = note("numpy.unique", summary, notes)
+    add(spark, [page, its_notes])
+    assert symbols.names(its_notes.symbol, "note", its_notes.text) == ("numpy.unique",)
+    assert symbols.identity(its_notes.symbol, "note", its_notes.text, its_notes.id) == (
+        symbols.identity(page.symbol, "api", page.text, page.id)
+    )
+    hits = spark.search(
+        "unique subarrays along an axis sorted and flattened", principal=LOCAL_PRINCIPAL, k=10
+    )
+    assert [h.symbol for h in hits].count("numpy.unique") == 1
+
+
 def test_internal_pages_stay_out_unless_a_guide_teaches_them_or_the_query_names_them(
     spark: Spark,
 ) -> None:

@@ -59,7 +59,7 @@ _GENERIC = STOP_WORDS | frozenset(
         "dtype",
     )
 )
-_API_KINDS = ("api", "example")
+_API_KINDS = ("api", "example", "note")
 _PITFALL_KINDS = (InsightKind.PITFALL, InsightKind.WORKAROUND)
 
 

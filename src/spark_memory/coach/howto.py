@@ -22,7 +22,7 @@ HOW_TO_RANK = 6
 MAX_CODE_LINES = 12
 MAX_TAUGHT = 4
 _FENCE = re.compile(r"```[\w+-]*\n(.*?)```", re.S)
-_GUIDE_KINDS = frozenset({"guide", "note"})
+_GUIDE_KINDS = frozenset({"guide"})
 
 
 def is_section(hit: SearchHit) -> bool:

@@ -26,7 +26,9 @@ from spark_memory.store.filters import pick_version
 from spark_memory.store.protocol import Store
 
 MAX_CANDIDATES = 8  # symbols one name may denote, shortest paths first
-_API_KINDS = frozenset({"api", "example"})
+# What a name lookup returns: an API's reference and its examples (its notes, also an
+# API's page in ``symbols.API_KINDS``, add nothing to a lookup).
+_LOOKUP_KINDS = frozenset({"api", "example"})
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ def _build(batches: Iterable[list[Snippet]]) -> SymbolNames:
                 taught.update(symbols.names(s.symbol, kind, s.text, s.apis))
                 uses.update(set(s.apis))
                 continue
-            if kind in _API_KINDS and s.symbol:
+            if kind in _LOOKUP_KINDS and s.symbol:
                 names = symbols.names(s.symbol, kind, s.text)
                 entry = _Entry(s.id, s.symbol, s.library, s.version, kind)
                 by_last.setdefault(s.symbol.rsplit(".", 1)[-1], []).append(entry)

@@ -32,8 +32,11 @@ _INHERITED = re.compile(r"^Inherited from ([\w.]+?)\.?$", re.M)
 _ALSO = re.compile(r"^Also available as: (.+)$", re.M)
 _TAUGHT = re.compile(r"^(?:APIs|API symbols|Teaches): (.+)$", re.M)
 _NAME = re.compile(r"^[A-Za-z_][\w.]*$")
-API_KINDS = frozenset({"api", "example"})
-GUIDE_KINDS = frozenset({"guide", "note"})
+# An API's own documentation: its reference and, stored apart when long, its Examples
+# and Notes sections (each opens with the API's signature and summary); a guide section
+# is another document that teaches APIs.
+API_KINDS = frozenset({"api", "example", "note"})
+GUIDE_KINDS = frozenset({"guide"})
 
 
 def is_private(symbol: str) -> bool:
