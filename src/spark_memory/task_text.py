@@ -13,8 +13,6 @@ Two readers need less than that:
   embedder reads the prose without its data rows; a task that is all code or data
   is read whole, since nothing else says what it is about. On DS-1000 prompts this
   raised distinctive-API recall@10 (docs/benchmarks.md).
-- ``with_code``: what the embedder reads followed by the code it left out, for a
-  reader that wants the set-up's context as well (the coach's whole-request query).
 """
 
 from __future__ import annotations
@@ -68,9 +66,3 @@ def for_embedding(text: str) -> str:
     fewer than MIN_WORDS words."""
     kept = "\n".join(line for line in prose(text).splitlines() if not is_data_row(line))
     return kept if len(kept.split()) >= MIN_WORDS else text
-
-
-def with_code(text: str) -> str:
-    """``for_embedding(text)``, then the source it left out of a task written as Python."""
-    read = for_embedding(text)
-    return f"{read}\n{text}" if read != text and is_source(text) else read

@@ -13,17 +13,24 @@ def source(symbol: str, summary: str, score: float, *found_by: str) -> Source:
 
 
 def test_see_also_follows_the_search_of_the_whole_request_then_the_fused_scores() -> None:
-    """Past the leading APIs, the ranking of the whole request (as plain search reads
-    it) finds more of what a task uses than the fusion of the focused queries."""
+    """Past the leading APIs, plain search's ranking of the whole request finds more of
+    what a task uses than the fusion of the focused queries."""
     lead = source("pandas.DataFrame.groupby", "Group DataFrame using a mapper.", 1.0, "task #1")
     fused_only = source("pandas.DataFrame.sum", "Return the sum.", 0.9, "task #2", "says:sum")
     second = source("pandas.DataFrame.transform", "Call func on self.", 0.3, "whole #2")
     first = source("pandas.DataFrame.merge", "Merge DataFrame objects.", 0.2, "whole #1")
-    weak = source("pandas.DataFrame.pipe", "Apply chainable functions.", 0.05, "whole #3")
-    docs = [lead, fused_only, second, first, weak]
-    named = [s.hit.symbol for s in see_also(docs, [lead], total=4)]
-    # by the whole request's ranks first; a source far below the best stays out
-    assert named == ["pandas.DataFrame.merge", "pandas.DataFrame.transform", "pandas.DataFrame.sum"]
+    # far below the best by the fused score, yet among plain search's first four
+    ranked = source("pandas.DataFrame.pipe", "Apply chainable functions.", 0.05, "whole #3")
+    # far below the best and ranked by neither
+    weak = source("pandas.DataFrame.add", "Get addition of dataframe and other.", 0.05, "task #9")
+    docs = [lead, fused_only, second, first, ranked, weak]
+    named = [s.hit.symbol for s in see_also(docs, [lead], total=5)]
+    assert named == [
+        "pandas.DataFrame.merge",
+        "pandas.DataFrame.transform",
+        "pandas.DataFrame.pipe",
+        "pandas.DataFrame.sum",
+    ]
 
 
 def test_a_variant_of_a_function_folds_into_the_library_s_own_function() -> None:

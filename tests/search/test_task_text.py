@@ -5,7 +5,7 @@ from __future__ import annotations
 from spark_memory.models import LOCAL_PRINCIPAL
 from spark_memory.search.named import named_in_prose
 from spark_memory.service import Spark
-from spark_memory.task_text import for_embedding, prose, with_code
+from spark_memory.task_text import for_embedding, prose
 
 QUESTION = "How can I fill the zeros with the previous non-zero value using pandas?"
 TABLE = "\n".join(
@@ -61,9 +61,6 @@ def test_a_task_written_as_python_is_read_by_its_comments() -> None:
     assert for_embedding(PLOT) == "set the y axis limit to be 0 to 40"
     assert named_in_prose(PLOT) == frozenset()
     assert named_in_prose(PLOT + "# use plt.ylim\n") == {"ylim"}
-    # the coach's whole-request query still reads the set-up after the ask
-    assert with_code(PLOT).startswith("set the y axis limit")
-    assert "sns.boxplot" in with_code(PLOT)
 
 
 def test_code_without_comments_and_a_lone_word_are_read_as_written() -> None:
@@ -71,7 +68,6 @@ def test_code_without_comments_and_a_lone_word_are_read_as_written() -> None:
     assert for_embedding(call) == call
     assert named_in_prose(call) == {"groupby", "transform"}
     assert for_embedding("argsort descending") == "argsort descending"
-    assert with_code(QUESTION) == QUESTION
 
 
 def test_a_query_too_deep_for_the_python_parser_is_read_as_text(spark: Spark) -> None:

@@ -35,7 +35,7 @@ from spark_memory.coach.models import (
     PlannedQuery,
     Recommendation,
 )
-from spark_memory.coach.plan import plan_queries, task_prose
+from spark_memory.coach.plan import WHOLE, plan_queries, task_prose
 from spark_memory.coach.recall import (
     Evidence,
     Retriever,
@@ -118,7 +118,7 @@ class Coach:
     ) -> Evidence:
         """Steps 3 and 4: every planned query, every named and guessed symbol, merged."""
         filters = self.filters(intent)
-        results = self.retriever.search(plan, filters, principal, HITS_PER_QUERY, request.doc_types)
+        results = self._search(request, plan, filters, principal)
         results = [_outside_lookalikes(hits, intent) for hits in results]
         counted = [
             q.model_copy(update={"hits": len(h)}) for q, h in zip(plan, results, strict=True)
@@ -139,6 +139,24 @@ class Coach:
         evidence.examples = self._examples(evidence.docs, filters)
         evidence.experience = self._weigh_experience(evidence.experience, intent, principal)
         return evidence
+
+    def _search(
+        self,
+        request: CoachRequest,
+        plan: list[PlannedQuery],
+        filters: SearchFilters,
+        principal: Principal,
+    ) -> list[list[SearchHit]]:
+        """One ranked list per planned query: the focused ones in one batch, the whole
+        request as plain search answers it."""
+        focused = [q for q in plan if q.purpose != WHOLE]
+        found = iter(
+            self.retriever.search(focused, filters, principal, HITS_PER_QUERY, request.doc_types)
+        )
+        as_asked = self.retriever.search_as_asked(
+            request.task, filters, principal, HITS_PER_QUERY, request.doc_types
+        )
+        return [as_asked if q.purpose == WHOLE else next(found) for q in plan]
 
     def _lookups(
         self, intent: Intent, words: list[str], filters: SearchFilters

@@ -29,8 +29,12 @@ from spark_memory.models import InsightKind, SearchHit
 from spark_memory.signatures import normalise_error
 from spark_memory.store.lexical import STOP_WORDS
 
-MAX_APIS = 5
-MAX_APIS_AFTER_HOW_TO = 3  # the section's code already shows how they fit together
+# APIs explained step by step: a few, since past the best three the see-also step's
+# order (plain search's) finds more of what a task uses than the coach's fused one
+# (DS-1000 development split: recommend's distinctive R@10 0.380 with five, 0.391 with
+# three, 0.390 with two; docs/benchmarks.md).
+MAX_APIS = 3
+MAX_APIS_AFTER_HOW_TO = 2  # the section's code already shows how they fit together
 MAX_SIGNATURE_CHARS = 120
 MAX_INSIGHTS = 3
 MAX_SKETCH_LINES = 8
@@ -141,13 +145,13 @@ def api_keys(hit: SearchHit) -> set[str]:
 
 def see_also(docs: Sequence[Source], cited: Sequence[Source], total: int) -> list[Source]:
     """Sections and APIs not cited yet, one per symbol, until ``total`` distinct sources
-    are cited; none below SEE_ALSO_FLOOR of the best.
+    are cited; none below SEE_ALSO_FLOOR of the best but what plain search ranks among
+    its first ``total``.
 
-    In the order the search of the whole request ranked them (as plain search would),
-    then the rest by fused score: past the leading APIs, plain search's order finds more
-    of what the task uses than the fusion of the focused queries (DS-1000 development
-    samples of 150: recommend's R@10 0.298 -> 0.344 and 0.283 -> 0.321 with the whole
-    request embedded in full)."""
+    In the order plain search ranked the whole request, then the rest by fused score:
+    past the leading APIs, plain search's order finds more of what the task uses than
+    the fusion of the focused queries (DS-1000 development samples of 150: recommend's
+    R@10 0.298 -> 0.344 and 0.283 -> 0.321 with the whole request embedded in full)."""
     seen = {s.hit.symbol or s.id for s in cited}
     same = {key for s in cited for key in api_keys(s.hit)}
     pages = Counter(_page(s.hit) for s in cited if howto.is_section(s.hit))
@@ -162,7 +166,7 @@ def see_also(docs: Sequence[Source], cited: Sequence[Source], total: int) -> lis
         keys = api_keys(hit)
         if key in seen or keys & same or not wanted or _is_module(hit):
             continue
-        if source.score < best * SEE_ALSO_FLOOR:
+        if source.score < best * SEE_ALSO_FLOOR and _whole_rank(source) > total:
             continue
         if howto.is_section(hit):
             page = _page(hit)
@@ -183,8 +187,7 @@ def _page(hit: SearchHit) -> str:
 
 
 def _whole_rank(source: Source) -> int:
-    """Where the search of the whole request ranked a source (as plain search would),
-    or after all of them."""
+    """Where plain search ranked a source for the whole request, or after all of them."""
     ranks = [int(w.rpartition("#")[2]) for w in source.found_by if w.startswith("whole #")]
     return min(ranks, default=1_000_000)
 

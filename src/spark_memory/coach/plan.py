@@ -3,8 +3,9 @@
 A long prompt mixes set-up, data and the actual ask; one query over all of it is
 dominated by whatever is longest. The plan asks separately for: the task in prose,
 the sentences that carry the ask, the API names mentioned, and the error signature;
-and, as plain search would, for the whole request as written, so what search ranks
-best for the task is never lost to the focused queries' cuts.
+and the whole request as written, which plain search itself answers
+(``Retriever.search_as_asked``), so what search ranks best for the task is never lost to
+the focused queries' cuts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from spark_memory.coach import apinames
 from spark_memory.coach.models import CoachRequest, Intent, PlannedQuery
 from spark_memory.coach.recall import OBJECT_CLASSES
 from spark_memory.libraries import BY_ALIAS, BY_NAME, BY_WORD
-from spark_memory.task_text import with_code
+from spark_memory.task_text import for_embedding
 
 MAX_QUERIES = 5
 # Query sizes bound the cost: full-text search time grows with the terms OR-ed
@@ -24,17 +25,11 @@ MAX_QUERIES = 5
 MAX_LEXICAL_WORDS = 24
 MAX_EMBED_WORDS = 40
 MAX_QUESTIONS = 2
-# The whole request, set-up code included, as search would read it: its code names the
-# objects and calls the task is about. Its first 80 words for full text; the embedder
-# reads what plain search embeds (``task_text.for_embedding``: the prose without its
-# printed data, up to MiniLM's 256 tokens), then, for a task written as Python, the code
-# plain search leaves out (on DS-1000's Matplotlib tasks, comments only: recommend's
-# distinctive R@10 0.447 -> 0.366; docs/benchmarks.md). Its ranking orders
-# the answer's see-also step (``extractive.see_also``), where plain search's order beat
-# the coach's fused one. Embedded alone (``MiniLM.embed_queries``), a long query does
-# not pad the short ones: recommend's median 76.6 -> 82.0 ms in bench_coach.
+# The whole request is searched as plain search reads it (all of it for full text, its
+# prose without printed data for meaning: ``task_text.for_embedding``); the plan records
+# the first words of each.
 MAX_WHOLE_WORDS = 80
-MAX_WHOLE_EMBED_WORDS = 400
+WHOLE = "whole"
 
 _SENTENCE = re.compile(r"(?<=[.?!])\s+|\n{2,}")
 _COMMENT = re.compile(r"^\s*#+\s?(.*)$", re.M)
@@ -59,10 +54,10 @@ def plan_queries(request: CoachRequest, intent: Intent) -> list[PlannedQuery]:
         queries.append(query("api", names))
     if intent.error_signature:
         queries.insert(0, query("error", intent.error_signature))
-    whole = query("whole", request.task, MAX_WHOLE_WORDS, MAX_WHOLE_EMBED_WORDS)
-    embedded = with_code(request.task).split()[:MAX_WHOLE_EMBED_WORDS]
-    queries.append(whole.model_copy(update={"embed": " ".join(embedded)}))
-    return _distinct(queries)[:MAX_QUERIES]
+    # the whole request stays even when it reads as the task query: plain search ranks it
+    whole = query(WHOLE, request.task, MAX_WHOLE_WORDS)
+    embedded = " ".join(for_embedding(request.task).split()[:MAX_WHOLE_WORDS])
+    return [*_distinct(queries)[: MAX_QUERIES - 1], whole.model_copy(update={"embed": embedded})]
 
 
 def query(

@@ -59,6 +59,17 @@ class Retriever(Protocol):
         """
         ...
 
+    def search_as_asked(
+        self,
+        request: str,
+        filters: SearchFilters,
+        principal: Principal,
+        k: int,
+        doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
+    ) -> list[SearchHit]:
+        """What plain search answers for the whole ``request``, within ``filters``."""
+        ...
+
     def find_symbols(
         self, names: Sequence[str], filters: SearchFilters
     ) -> dict[str, list[SearchHit]]:

@@ -13,6 +13,9 @@ several queries answered within a latency budget:
 - full-text searches, the slowest channel, run on two threads while the plan is
   embedded (the store's reads are thread-safe; SQLite releases the GIL).
 
+The whole request is asked of plain search itself (``search_as_asked``): its ranking,
+named pages and one result per method included, is what the coach's see-also follows.
+
 Exact name lookups go to a ``SymbolIndex`` (``symbol_index``), which also names the
 internal pages (private paths no guide teaches) kept out of the channels. The coach reaches all
 of this through its ``Retriever`` port; the service wires this class to it.
@@ -26,6 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 from spark_memory.models import (
+    MAX_QUERY_CHARS,
     ChannelHit,
     ChannelScore,
     DocType,
@@ -36,7 +40,13 @@ from spark_memory.models import (
     Vectors,
 )
 from spark_memory.search.fusion import FLOORS, pooled, rrf
-from spark_memory.search.hybrid import HybridSearch, insight_hit, snippet_hit, without
+from spark_memory.search.hybrid import (
+    HybridSearch,
+    SearchRequest,
+    insight_hit,
+    snippet_hit,
+    without,
+)
 from spark_memory.search.rank import collapse, weigh_trust
 from spark_memory.search.symbol_index import SymbolNames
 
@@ -64,6 +74,7 @@ class SearchRetriever:
     def __init__(self, searcher: HybridSearch) -> None:
         """Over plain search's store, embedder, weights and symbol index: one ranking,
         and one index built once per knowledge-base change."""
+        self.searcher = searcher
         self.store = searcher.store
         self.embedder = searcher.embedder
         self.weights = searcher.weights
@@ -95,6 +106,17 @@ class SearchRetriever:
             [_public(h, names) for h in collapse(found, q.text, names.uses)[:k]]
             for found, q in zip(hits, queries, strict=True)
         ]
+
+    def search_as_asked(
+        self,
+        request: str,
+        filters: SearchFilters,
+        principal: Principal,
+        k: int,
+        doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
+    ) -> list[SearchHit]:
+        asked = SearchRequest(request[:MAX_QUERY_CHARS], principal, filters, k, tuple(doc_types))
+        return self.searcher.search(asked)
 
     def find_symbols(
         self, names: Sequence[str], filters: SearchFilters
