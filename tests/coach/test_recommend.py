@@ -269,9 +269,10 @@ def test_a_page_gives_at_most_two_sections_and_the_places_go_to_other_pages(
     tmp_path: Path,
 ) -> None:
     """Four sections of one guide page matching alike say one thing; the answer names two
-    of them and then the next page's section."""
+    of them and then the next page's section. (Each teaches an API of its own: a section
+    that teaches only what is cited already is not named at all.)"""
 
-    def section(page: str, anchor: str, words: str) -> Snippet:
+    def section(page: str, anchor: str, words: str, api: str) -> Snippet:
         title = f"Iterating over arrays > {anchor}" if page == "iter" else f"Indexing > {anchor}"
         return Snippet.build(
             library="numpy",
@@ -281,12 +282,20 @@ def test_a_page_gives_at_most_two_sections_and_the_places_go_to_other_pages(
             title=title,
             text=f"{title}\n\n{words}\n\n```python\nfor x in np.nditer(a):\n    print(x)\n```",
             embed_text=words,
-            apis=("numpy.nditer",),
+            apis=("numpy.nditer", api),
         )
 
     words = "iterate over every element of a numpy array in order"
-    pages = [section("iter", f"part-{n}", f"{words} ({n})") for n in range(4)]
-    pages.append(section("indexing", "flat", f"{words} with the flat iterator"))
+    taught = [
+        "numpy.ndenumerate",
+        "numpy.ndindex",
+        "numpy.nditer.multi_index",
+        "numpy.nested_iters",
+    ]
+    pages = [section("iter", f"part-{n}", f"{words} ({n})", taught[n]) for n in range(4)]
+    pages.append(
+        section("indexing", "flat", f"{words} with the flat iterator", "numpy.ndarray.flat")
+    )
     with open_spark(tmp_path) as spark:
         add(spark, pages)
         rec = spark.recommend(f"How do I {words}?", principal=LOCAL_PRINCIPAL)

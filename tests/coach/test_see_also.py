@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from spark_memory.coach.extractive import see_also
 from spark_memory.coach.recall import Source, fold_variants
+from spark_memory.models import Snippet, SnippetKind
 from spark_memory.search.hybrid import snippet_hit
 from tests.coach.conftest import api
 
@@ -49,3 +50,31 @@ def test_a_variant_of_a_function_folds_into_the_library_s_own_function() -> None
     ]
     assert folded[0].score == 0.9
     assert folded[0].found_by == ["whole #3", "task #1"]
+
+
+def guide(anchor: str, apis: tuple[str, ...], score: float, rank: int) -> Source:
+    hit = snippet_hit(
+        Snippet.build(
+            library="pandas",
+            version="1.5.3",
+            symbol=f"user_guide/groupby#{anchor}",
+            kind=SnippetKind.GUIDE,
+            title=f"Group by > {anchor}",
+            text=f"Group by > {anchor}\n\n```python\ndf.groupby('a').sum()\n```",
+            embed_text=anchor,
+            apis=apis,
+        )
+    )
+    return Source(hit=hit, score=score, found_by=[f"whole #{rank}"])
+
+
+def test_a_section_is_named_only_for_apis_not_named_yet() -> None:
+    """A see-also entry is something to look up next: a guide section that teaches only
+    the APIs the answer already cites, or none, gives the agent nothing new."""
+    lead = source("pandas.DataFrame.groupby", "Group DataFrame using a mapper.", 1.0, "task #1")
+    again = guide("aggregation", ("pandas.DataFrame.groupby",), 0.9, 1)
+    empty = guide("introduction", (), 0.9, 2)
+    new = guide("transformation", ("pandas.DataFrame.groupby", "pandas.Series.transform"), 0.8, 3)
+    also = guide("filtration", ("pandas.Series.transform",), 0.7, 4)
+    named = [s.hit.symbol for s in see_also([lead, again, empty, new, also], [lead], total=5)]
+    assert named == ["user_guide/groupby#transformation"]
