@@ -265,10 +265,10 @@ def test_one_api_is_cited_once_under_two_classes_or_two_names(tmp_path: Path) ->
     assert {"pandas.Series.mean", "pandas.api.typing.Rolling.mean"} <= cited[3]
 
 
-def test_a_page_gives_at_most_two_sections_and_the_places_go_to_other_pages(
+def test_a_page_gives_one_section_and_the_places_go_to_other_pages(
     tmp_path: Path,
 ) -> None:
-    """Four sections of one guide page matching alike say one thing; the answer names two
+    """Four sections of one guide page matching alike say one thing; the answer names one
     of them and then the next page's section. (Each teaches an API of its own: a section
     that teaches only what is cited already is not named at all.)"""
 
