@@ -103,3 +103,21 @@ def test_lookups_and_searches_name_an_api_by_its_public_path(spark: Spark) -> No
     hits = retriever.search(plan, PANDAS, LOCAL_PRINCIPAL, 10)[0]
     sums = [h.symbol for h in hits if h.symbol.endswith(".sum")]
     assert sums == ["pandas.api.typing.DataFrameGroupBy.sum"]
+
+
+def test_the_whole_request_is_ranked_as_plain_search_ranks_it(spark: Spark) -> None:
+    """The coach's see-also step follows plain search's order of the whole request; the
+    coach's own faster channels must not change that order."""
+    retriever = spark.coach.retriever
+    for request in (
+        "How do I group rows of a DataFrame by a column and sum each group?",
+        "sort a numpy array in descending order and get the indices",
+        "I used df.groupby('a').transform('sum') and got NaN for missing groups",
+    ):
+        for filters in (SearchFilters(), PANDAS):
+            plain = spark.search(
+                request, principal=LOCAL_PRINCIPAL, k=10, libraries=filters.libraries
+            )
+            asked = retriever.search_as_asked(request, filters, LOCAL_PRINCIPAL, 10)
+            assert [h.id for h in asked] == [h.id for h in plain], request
+            assert asked, request
