@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from spark_memory.models import DocType
+from spark_memory.models import API_KINDS, DocType
 
 __all__ = [
     "DEFAULT_BUDGET_TOKENS",
@@ -40,8 +40,6 @@ DEFAULT_BUDGET_TOKENS = 800
 MIN_BUDGET_TOKENS = 150
 MAX_BUDGET_TOKENS = 8_000
 MAX_ENVIRONMENT_PACKAGES = 2_000
-# Snippet kinds whose symbol is an API name (a guide section carries a doc path).
-_API_KINDS = frozenset({"api", "example", "note"})
 
 
 class _Model(BaseModel):
@@ -157,7 +155,7 @@ class Recommendation(_Model):
             dict.fromkeys(
                 c.symbol
                 for c in self.citations
-                if c.symbol and c.doc_type is DocType.SNIPPET and c.kind in _API_KINDS
+                if c.symbol and c.doc_type is DocType.SNIPPET and c.kind in API_KINDS
             )
         )
 

@@ -62,6 +62,14 @@ class SnippetKind(StrEnum):
     NOTE = "note"
 
 
+# An API's own documentation: its reference and, stored apart when long, its Examples and
+# Notes sections (each opens with the API's signature and summary; its symbol is the
+# API's name). A guide section is another document, one that teaches APIs (its symbol is
+# a ``doc#anchor`` path).
+API_KINDS = frozenset({SnippetKind.API, SnippetKind.EXAMPLE, SnippetKind.NOTE})
+GUIDE_KINDS = frozenset({SnippetKind.GUIDE})
+
+
 class Snippet(_Model):
     """One documentation entry: an API symbol, a doc section, an example or a note."""
 

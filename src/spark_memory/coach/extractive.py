@@ -25,7 +25,7 @@ from spark_memory.coach.models import (
     TokenUsage,
 )
 from spark_memory.coach.recall import Evidence, Source
-from spark_memory.models import InsightKind, SearchHit
+from spark_memory.models import API_KINDS, InsightKind, SearchHit
 from spark_memory.signatures import normalise_error
 from spark_memory.store.lexical import STOP_WORDS
 
@@ -65,7 +65,6 @@ _GENERIC = STOP_WORDS | frozenset(
         "dtype",
     )
 )
-_API_KINDS = ("api", "example", "note")
 _PITFALL_KINDS = (InsightKind.PITFALL, InsightKind.WORKAROUND)
 
 
@@ -105,7 +104,7 @@ def focus(sources: Sequence[Source], limit: int) -> list[Source]:
     groups: dict[str, list[Source]] = {}
     for source in sources:
         hit = source.hit
-        if hit.kind in _API_KINDS and not howto.is_section(hit) and not _is_module(hit):
+        if hit.kind in API_KINDS and not howto.is_section(hit) and not _is_module(hit):
             groups.setdefault(hit.symbol, []).append(source)
     strength = {sym: sum(s.score for s in group) for sym, group in groups.items()}
     ranked = sorted(groups, key=lambda sym: -strength[sym])
@@ -167,7 +166,7 @@ def see_also(docs: Sequence[Source], cited: Sequence[Source], total: int) -> lis
             break
         hit = source.hit
         key = hit.symbol or source.id
-        wanted = hit.kind in _API_KINDS or howto.is_section(hit)
+        wanted = hit.kind in API_KINDS or howto.is_section(hit)
         keys = api_keys(hit)
         if key in seen or keys & same or not wanted or _is_module(hit):
             continue

@@ -15,18 +15,17 @@ import re
 from collections.abc import Sequence
 
 from spark_memory.coach.recall import Source
-from spark_memory.models import SearchHit
+from spark_memory.models import GUIDE_KINDS, SearchHit
 
 # A section leads only when it ranks among the best few sources found.
 HOW_TO_RANK = 6
 MAX_CODE_LINES = 12
 MAX_TAUGHT = 4
 _FENCE = re.compile(r"```[\w+-]*\n(.*?)```", re.S)
-_GUIDE_KINDS = frozenset({"guide"})
 
 
 def is_section(hit: SearchHit) -> bool:
-    return "#" in hit.symbol or hit.kind in _GUIDE_KINDS
+    return "#" in hit.symbol or hit.kind in GUIDE_KINDS
 
 
 def pick(docs: Sequence[Source]) -> Source | None:

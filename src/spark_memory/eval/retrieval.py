@@ -33,6 +33,7 @@ from typing import Any
 from spark_memory.eval.ds1000 import DS1000, ApiTarget, Problem, select
 from spark_memory.eval.reporting import bar_plot, markdown_table, write_json
 from spark_memory.models import (
+    API_KINDS,
     LOCAL_PRINCIPAL,
     MAX_QUERY_CHARS,
     DocType,
@@ -317,7 +318,7 @@ def _check_citations(
     twice = False
     for c in citations:
         s = snippets.get(c.id)
-        if s is None or s.kind.value not in symbols.API_KINDS:
+        if s is None or s.kind.value not in API_KINDS:
             continue
         checks.citations += 1
         names = symbols.names(s.symbol, s.kind.value, s.text)

@@ -37,7 +37,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from spark_memory.api_names import function_key, is_variant, method_key, owner_class
-from spark_memory.models import ChannelScore, DocType, Insight, SearchHit
+from spark_memory.models import API_KINDS, ChannelScore, DocType, Insight, SearchHit
 from spark_memory.search import symbols
 
 NAMED_BONUS = 0.6
@@ -241,11 +241,11 @@ def used(hit: SearchHit, uses: Mapping[str, int]) -> float:
 def deprecated(hit: SearchHit) -> bool:
     """An API page that marks the API itself deprecated (not one of its parameters:
     those notes sit inside a ``- name : type:`` line)."""
-    return hit.kind in symbols.API_KINDS and bool(_DEPRECATED.search(hit.text))
+    return hit.kind in API_KINDS and bool(_DEPRECATED.search(hit.text))
 
 
 def _is_api(hit: SearchHit) -> bool:
-    return hit.kind in symbols.API_KINDS and not symbols.is_section(hit.symbol, hit.kind)
+    return hit.kind in API_KINDS and not symbols.is_section(hit.symbol, hit.kind)
 
 
 def _identity(hit: SearchHit) -> str:

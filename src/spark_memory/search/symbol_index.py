@@ -27,7 +27,7 @@ from spark_memory.store.protocol import Store
 
 MAX_CANDIDATES = 8  # symbols one name may denote, shortest paths first
 # What a name lookup returns: an API's reference and its examples (its notes, also an
-# API's page in ``symbols.API_KINDS``, add nothing to a lookup).
+# API's page in ``models.API_KINDS``, add nothing to a lookup).
 _LOOKUP_KINDS = frozenset({"api", "example"})
 
 

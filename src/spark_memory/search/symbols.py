@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from spark_memory.api_names import owner_class
+from spark_memory.models import API_KINDS, GUIDE_KINDS
 
 # Path parts that mark an implementation module rather than the public API
 # (``tensorflow.python`` holds TensorFlow's implementation). ``compat`` stays private
@@ -32,11 +33,6 @@ _INHERITED = re.compile(r"^Inherited from ([\w.]+?)\.?$", re.M)
 _ALSO = re.compile(r"^Also available as: (.+)$", re.M)
 _TAUGHT = re.compile(r"^(?:APIs|API symbols|Teaches): (.+)$", re.M)
 _NAME = re.compile(r"^[A-Za-z_][\w.]*$")
-# An API's own documentation: its reference and, stored apart when long, its Examples
-# and Notes sections (each opens with the API's signature and summary); a guide section
-# is another document that teaches APIs.
-API_KINDS = frozenset({"api", "example", "note"})
-GUIDE_KINDS = frozenset({"guide"})
 
 
 def is_private(symbol: str) -> bool:
