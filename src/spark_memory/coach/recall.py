@@ -44,30 +44,21 @@ LEXICAL_GATE_RANK = 3
 class Retriever(Protocol):
     """What the coach needs from search; the service implements it over HybridSearch."""
 
-    def search(
+    def search_plan(
         self,
+        request: str,
         queries: Sequence[PlannedQuery],
         filters: SearchFilters,
         principal: Principal,
         k: int,
         doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
-    ) -> list[list[SearchHit]]:
-        """One ranked list per query: ``text`` for words, ``embed`` for meaning; only
-        documents of ``doc_types``.
+    ) -> tuple[list[SearchHit], list[list[SearchHit]]]:
+        """What plain search answers for the whole ``request`` within ``filters``, and one
+        ranked list per query (``text`` for words, ``embed`` for meaning, the request's
+        meaning for a query ``as_asked``); only documents of ``doc_types``.
 
-        Implementations should embed all queries in one batch.
+        Implementations should embed the request once and the other queries in one batch.
         """
-        ...
-
-    def search_as_asked(
-        self,
-        request: str,
-        filters: SearchFilters,
-        principal: Principal,
-        k: int,
-        doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
-    ) -> list[SearchHit]:
-        """What plain search answers for the whole ``request``, within ``filters``."""
         ...
 
     def find_symbols(
