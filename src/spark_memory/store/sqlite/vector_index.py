@@ -119,17 +119,16 @@ class VectorIndex:
         if allowed is None:
             rows = np.arange(self._size)
             sims = self._matrix[: self._size] @ q
-        elif len(allowed) * 4 >= self._size:
-            # Most rows allowed (an org's view of its insights): score them all and pick,
-            # rather than map each key in Python and copy the allowed rows out (9 -> 2 ms
-            # at 4,500 of 5,000 rows of 384 dims).
-            rows = np.flatnonzero(np.isin(self._keys[: self._size], allowed))
-            sims = (self._matrix[: self._size] @ q)[rows]
         else:
-            rows = np.fromiter(
-                (self._pos[int(a)] for a in allowed if int(a) in self._pos), dtype=np.int64
-            )
-            sims = self._matrix[rows] @ q
+            # The allowed keys' positions by one vectorised pass over the keys, not a
+            # Python lookup per key (0.3 against 4.3 ms for one library's 9,600 of 64,000).
+            rows = np.flatnonzero(np.isin(self._keys[: self._size], allowed))
+            if len(allowed) * 4 >= self._size:
+                # Most rows allowed (an org's view of its insights): scoring them all beats
+                # copying the allowed rows out (9 -> 2 ms at 4,500 of 5,000 rows, 384 dims).
+                sims = (self._matrix[: self._size] @ q)[rows]
+            else:
+                sims = self._matrix[rows] @ q
         if len(rows) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         k = min(k, len(rows))
