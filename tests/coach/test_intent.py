@@ -192,3 +192,16 @@ def test_the_object_a_task_works_on_is_no_api_query() -> None:
     assert api.text == "cumsum"
     only_object = request("I have a DataFrame with columns a and b.")
     assert "api" not in [q.purpose for q in plan_queries(only_object, analyse(only_object))]
+
+
+def test_the_set_up_codes_calls_are_no_api_query() -> None:
+    """What the caller's code already calls is what it has, not what it asks for:
+    searched, ``np.random.seed`` and ``uniform`` led a plotting task's answer."""
+    req = request(
+        "import numpy as np\nimport matplotlib.pyplot as plt\nnp.random.seed(0)\n"
+        "x = np.random.uniform(size=10)\n# plot x as a histogram with pyplot.hist\n"
+    )
+    plan = plan_queries(req, analyse(req))
+    assert {m.where for m in analyse(req).api_names} >= {"code"}
+    api = [q.text for q in plan if q.purpose == "api"]
+    assert api == ["hist"]
