@@ -103,9 +103,6 @@ class PlannedQuery(_Model):
     purpose: str  # task | question | api | error | whole
     text: str  # what the full-text channel searches
     embed: str = ""  # what the vector channel embeds (a shorter cut of the same text)
-    # its meaning is the whole request's: the vector channel reads the request's vector,
-    # embedded once for plain search and this query (``embed`` then records its first words)
-    as_asked: bool = False
     hits: int = 0
 
 

@@ -153,13 +153,7 @@ def test_plan_also_asks_with_the_whole_request_set_up_code_included() -> None:
     whole = plan[-1]
     assert whole.purpose == "whole"
     assert "pd.DataFrame({'a':" in whole.embed
-    task_query = plan[0]
-    assert task_query.purpose == "task"
-    assert "DataFrame" not in task_query.text  # the task's words keep to the prose
-    # ... and its meaning is the whole request's: one embedding serves both
-    assert task_query.as_asked
-    assert task_query.embed == whole.embed
-    assert not any(q.as_asked for q in plan if q.purpose != "task")
+    assert "DataFrame" not in plan[0].embed  # the task query keeps to the prose
     assert len(plan) <= MAX_QUERIES
 
 

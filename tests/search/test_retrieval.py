@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 from spark_memory.coach.models import PlannedQuery
-from spark_memory.models import (
-    LOCAL_PRINCIPAL,
-    DocType,
-    SearchFilters,
-    SearchHit,
-    Snippet,
-    SnippetKind,
-)
+from spark_memory.models import LOCAL_PRINCIPAL, DocType, SearchFilters, Snippet, SnippetKind
 from spark_memory.service import Spark
-from spark_memory.task_text import for_embedding
 from tests.coach.conftest import api, corpus
 
 PANDAS = SearchFilters(libraries=["pandas"])
@@ -126,30 +118,6 @@ def test_the_whole_request_is_ranked_as_plain_search_ranks_it(spark: Spark) -> N
             plain = spark.search(
                 request, principal=LOCAL_PRINCIPAL, k=10, libraries=filters.libraries
             )
-            asked, _ = retriever.search_plan(request, [], filters, LOCAL_PRINCIPAL, 10)
+            asked = retriever.search_as_asked(request, filters, LOCAL_PRINCIPAL, 10)
             assert [h.id for h in asked] == [h.id for h in plain], request
             assert asked, request
-
-
-def test_a_query_as_asked_reads_the_whole_requests_meaning(spark: Spark) -> None:
-    """The plan's task query takes the vector plain search embeds for the whole request:
-    it ranks as if it had embedded the request itself."""
-    retriever = spark.coach.retriever
-    request = "How do I group rows of a DataFrame by a column and sum each group?"
-    words = "group rows column"
-    as_asked = PlannedQuery(purpose="task", text=words, embed="rows", as_asked=True)
-    spelled = PlannedQuery(purpose="task", text=words, embed=for_embedding(request))
-    own = PlannedQuery(purpose="task", text=words, embed="rows")
-    _, (shared,) = retriever.search_plan(request, [as_asked], PANDAS, LOCAL_PRINCIPAL, 10)
-    (same,) = retriever.search([spelled], PANDAS, LOCAL_PRINCIPAL, 10)
-    assert shared
-    assert [h.id for h in shared] == [h.id for h in same]
-    assert _cosines(shared) == _cosines(same)
-    # outside a plan there is no request to share: the query embeds its own text
-    (alone,) = retriever.search([as_asked], PANDAS, LOCAL_PRINCIPAL, 10)
-    (by_itself,) = retriever.search([own], PANDAS, LOCAL_PRINCIPAL, 10)
-    assert _cosines(alone) == _cosines(by_itself) != _cosines(same)
-
-
-def _cosines(hits: list[SearchHit]) -> dict[str, float]:
-    return {h.id: h.channels["vector"].score for h in hits if "vector" in h.channels}

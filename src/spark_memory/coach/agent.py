@@ -16,8 +16,10 @@ lookups, implemented by the service over the store's channels) and, optionally, 
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import ValidationError
 
@@ -147,12 +149,22 @@ class Coach:
         filters: SearchFilters,
         principal: Principal,
     ) -> list[list[SearchHit]]:
-        """One ranked list per planned query: the whole request as plain search ranks it."""
+        """One ranked list per planned query: the focused ones in one batch, the whole
+        request as plain search ranks it, on another thread meanwhile (both wait mostly on
+        the embedder and SQLite, which release the GIL)."""
         focused = [q for q in plan if q.purpose != WHOLE]
-        whole, lists = self.retriever.search_plan(
-            request.task, focused, filters, principal, HITS_PER_QUERY, request.doc_types
+        as_asked = _plain_pool().submit(
+            self.retriever.search_as_asked,
+            request.task,
+            filters,
+            principal,
+            HITS_PER_QUERY,
+            request.doc_types,
         )
-        found = iter(lists)
+        found = iter(
+            self.retriever.search(focused, filters, principal, HITS_PER_QUERY, request.doc_types)
+        )
+        whole = as_asked.result()
         return [whole if q.purpose == WHOLE else next(found) for q in plan]
 
     def _lookups(
@@ -264,6 +276,12 @@ class Coach:
         if self.chat is None:
             raise ProviderUnavailable("no LLM configured: set llm_base_url and llm_model")
         return self.chat()
+
+
+@functools.cache
+def _plain_pool() -> ThreadPoolExecutor:
+    """One per process, made on first use: plain search's answer to the whole request."""
+    return ThreadPoolExecutor(2, thread_name_prefix="spark-coach")
 
 
 def make_request(

@@ -1,11 +1,11 @@
 """Step 2, plan the search: a few focused queries instead of one long one.
 
 A long prompt mixes set-up, data and the actual ask; one query over all of it is
-dominated by whatever is longest. The plan asks separately for: the task in prose (its
-words; for meaning, the whole request's vector), the sentences that carry the ask, the
-API names mentioned, and the error signature; and the whole request as written, which
-plain search itself answers (``Retriever.search_plan``), so what search ranks best for
-the task is never lost to the focused queries' cuts.
+dominated by whatever is longest. The plan asks separately for: the task in prose,
+the sentences that carry the ask, the API names mentioned, and the error signature;
+and the whole request as written, which plain search itself answers
+(``Retriever.search_as_asked``), so what search ranks best for the task is never lost to
+the focused queries' cuts.
 """
 
 from __future__ import annotations
@@ -57,14 +57,7 @@ def plan_queries(request: CoachRequest, intent: Intent) -> list[PlannedQuery]:
     # the whole request stays even when it reads as the task query: plain search ranks it
     whole = query(WHOLE, request.task, MAX_WHOLE_WORDS)
     embedded = " ".join(for_embedding(request.task).split()[:MAX_WHOLE_WORDS])
-    focused = [
-        # The task's words, the whole request's meaning: its vector is plain search's, not
-        # a second embedding (bench_coach: CPU per task ~175 -> ~155 ms), and on DS-1000
-        # as good as the first 40 words of prose (distinctive R@10 0.401 -> 0.406).
-        q.model_copy(update={"embed": embedded, "as_asked": True}) if q.purpose == "task" else q
-        for q in _distinct(queries)[: MAX_QUERIES - 1]
-    ]
-    return [*focused, whole.model_copy(update={"embed": embedded})]
+    return [*_distinct(queries)[: MAX_QUERIES - 1], whole.model_copy(update={"embed": embedded})]
 
 
 def query(

@@ -44,21 +44,30 @@ LEXICAL_GATE_RANK = 3
 class Retriever(Protocol):
     """What the coach needs from search; the service implements it over HybridSearch."""
 
-    def search_plan(
+    def search(
         self,
-        request: str,
         queries: Sequence[PlannedQuery],
         filters: SearchFilters,
         principal: Principal,
         k: int,
         doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
-    ) -> tuple[list[SearchHit], list[list[SearchHit]]]:
-        """What plain search answers for the whole ``request`` within ``filters``, and one
-        ranked list per query (``text`` for words, ``embed`` for meaning, the request's
-        meaning for a query ``as_asked``); only documents of ``doc_types``.
+    ) -> list[list[SearchHit]]:
+        """One ranked list per query: ``text`` for words, ``embed`` for meaning; only
+        documents of ``doc_types``.
 
-        Implementations should embed the request once and the other queries in one batch.
+        Implementations should embed all queries in one batch.
         """
+        ...
+
+    def search_as_asked(
+        self,
+        request: str,
+        filters: SearchFilters,
+        principal: Principal,
+        k: int,
+        doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
+    ) -> list[SearchHit]:
+        """What plain search answers for the whole ``request``, within ``filters``."""
         ...
 
     def find_symbols(

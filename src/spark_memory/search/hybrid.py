@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from spark_memory.config import SearchWeights
@@ -79,21 +79,10 @@ class HybridSearch:
 
     def search(self, request: SearchRequest) -> list[SearchHit]:
         self.validate(request)
-        return self._answer(request, self.embed_soon(request.query))
-
-    def embed_soon(self, query: str) -> Future[Vectors]:
-        """The query's vector (one row), as ``search`` embeds it, computed on another
-        thread: the caller runs the lexical channels meanwhile. Both release the GIL
-        (ONNX Runtime, SQLite/libpq), and on a long prompt each takes ~15 ms at 100k
-        snippets, so the wait is the longer one, not their sum."""
-        return _embed_pool().submit(self.embedder.embed_queries, [for_embedding(query)])
-
-    def search_embedded(self, request: SearchRequest, pending: Future[Vectors]) -> list[SearchHit]:
-        """``search`` with the query's vector from ``embed_soon``, which others may share."""
-        self.validate(request)
-        return self._answer(request, pending)
-
-    def _answer(self, request: SearchRequest, pending: Future[Vectors]) -> list[SearchHit]:
+        # The query is embedded on another thread while the lexical channels run here:
+        # both release the GIL (ONNX Runtime, SQLite/libpq), and on a long prompt each
+        # takes ~15 ms at 100k snippets, so the wait is the longer one, not their sum.
+        pending = _embed_pool().submit(self.embedder.embed_queries, [for_embedding(request.query)])
         lexical = self._lexical(request)
         return self._fused(request, pending.result()[0], lexical)
 

@@ -5,8 +5,7 @@ competing in one list per channel above a relevance floor, weighted RRF, lessons
 weighed by trust, one result per API under its public name), arranged for a plan of
 several queries answered within a latency budget:
 
-- every query is embedded in one embedder call, but those that mean the whole request,
-  which take its vector;
+- every query is embedded in one embedder call;
 - the snippet vector channel scans unfiltered and keeps the caller's libraries and
   served versions afterwards: a filtered scan first materialises the allowed rows,
   which costs more than the scan itself;
@@ -14,13 +13,12 @@ several queries answered within a latency budget:
 - full-text searches, the slowest channel, run on two threads while the plan is
   embedded (the store's reads are thread-safe; SQLite releases the GIL).
 
-``search_plan`` asks the whole request of plain search itself, on another thread while
-the plan's queries run (exactly as ``HybridSearch.search`` answers it: its own channels,
-filtered as asked, then named pages raised and one result per API and per method); that
-ranking is what the coach's see-also step follows. (Over this class's faster channels,
-whose vector scan is unfiltered, the order differs on a third of DS-1000's tasks and
-recommend's distinctive R@10 fell from 0.401 to 0.393.) The request is embedded once, for
-plain search and for the plan's queries that mean the whole request (``as_asked``).
+The whole request is asked of plain search itself (``search_as_asked``, exactly as
+``HybridSearch.search`` answers it: its own channels, filtered as asked, then named pages
+raised and one result per API and per method); that ranking is what the coach's see-also
+step follows. (Over this class's faster channels, whose vector scan is unfiltered, the
+order differs on a third of DS-1000's tasks and recommend's distinctive R@10 fell from
+0.401 to 0.393.)
 
 Exact name lookups go to a ``SymbolIndex`` (``symbol_index``), which also names the
 internal pages (private paths no guide teaches) kept out of the channels. The coach reaches all
@@ -65,17 +63,13 @@ Fused = list[tuple[str, float, dict[str, ChannelScore]]]
 
 
 class PlanQuery(Protocol):
-    """One query of a plan: ``text`` for words, ``embed`` (or ``text``) for meaning;
-    ``as_asked``: its meaning is the whole request's (``search_plan``)."""
+    """One query of a plan: ``text`` for words, ``embed`` (or ``text``) for meaning."""
 
     @property
     def text(self) -> str: ...
 
     @property
     def embed(self) -> str: ...
-
-    @property
-    def as_asked(self) -> bool: ...
 
 
 class SearchRetriever:
@@ -90,24 +84,6 @@ class SearchRetriever:
         self.weights = searcher.weights
         self.symbols = searcher.symbols
 
-    def search_plan(
-        self,
-        request: str,
-        queries: Sequence[PlanQuery],
-        filters: SearchFilters,
-        principal: Principal,
-        k: int,
-        doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
-    ) -> tuple[list[SearchHit], list[list[SearchHit]]]:
-        """What plain search answers for the whole ``request`` (as ``HybridSearch.search``,
-        within ``filters``), and one ranked list per query (as ``search``), the two at once.
-        The request is embedded once: the queries ``as_asked`` take its vector."""
-        asked = SearchRequest(request[:MAX_QUERY_CHARS], principal, filters, k, tuple(doc_types))
-        meaning = self.searcher.embed_soon(asked.query)
-        whole = _plain_pool().submit(self.searcher.search_embedded, asked, meaning)
-        focused = self._search(queries, filters, principal, k, doc_types, meaning)
-        return whole.result(), focused
-
     def search(
         self,
         queries: Sequence[PlanQuery],
@@ -116,23 +92,11 @@ class SearchRetriever:
         k: int,
         doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
     ) -> list[list[SearchHit]]:
-        """One ranked list per query; each embeds its own ``embed`` (or ``text``)."""
-        return self._search(queries, filters, principal, k, doc_types, None)
-
-    def _search(
-        self,
-        queries: Sequence[PlanQuery],
-        filters: SearchFilters,
-        principal: Principal,
-        k: int,
-        doc_types: Sequence[DocType],
-        meaning: Future[Vectors] | None,
-    ) -> list[list[SearchHit]]:
         # Full-text search is the slowest channel and needs no vector: it runs on the
         # pool's threads (SQLite releases the GIL) while this thread embeds.
         wanted = frozenset(doc_types)
         lexical = [self._lexical_snippets(q.text, filters, principal, wanted) for q in queries]
-        vectors = self._vectors(queries, meaning)
+        vectors = self.embedder.embed_queries([q.embed or q.text for q in queries])
         names = self.symbols.current()
         channels = [
             self._channels(q.text, v, lex.result(), filters, principal, names, wanted)
@@ -147,18 +111,16 @@ class SearchRetriever:
             for found, q in zip(hits, queries, strict=True)
         ]
 
-    def _vectors(
-        self, queries: Sequence[PlanQuery], meaning: Future[Vectors] | None
-    ) -> list[Vectors]:
-        """One vector per query: its own texts embedded in one batch, the request's
-        vector (arriving meanwhile) for the queries ``as_asked``."""
-        shares = [meaning is not None and q.as_asked for q in queries]
-        own = [q.embed or q.text for q, shared in zip(queries, shares, strict=True) if not shared]
-        embedded = iter(self.embedder.embed_queries(own) if own else ())
-        return [
-            meaning.result()[0] if meaning is not None and shared else next(embedded)
-            for shared in shares
-        ]
+    def search_as_asked(
+        self,
+        request: str,
+        filters: SearchFilters,
+        principal: Principal,
+        k: int,
+        doc_types: Sequence[DocType] = (DocType.SNIPPET, DocType.INSIGHT),
+    ) -> list[SearchHit]:
+        asked = SearchRequest(request[:MAX_QUERY_CHARS], principal, filters, k, tuple(doc_types))
+        return self.searcher.search(asked)
 
     def find_symbols(
         self, names: Sequence[str], filters: SearchFilters
@@ -268,10 +230,3 @@ def _public(hit: SearchHit, names: SymbolNames) -> SearchHit:
 def _pool() -> ThreadPoolExecutor:
     """One small pool per process: reads overlap, two cores are not oversubscribed."""
     return ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="spark-coach")
-
-
-@functools.cache
-def _plain_pool() -> ThreadPoolExecutor:
-    """One per process, made on first use: plain search's answer to the whole request,
-    apart from ``_pool``, whose threads the plan's full-text searches fill meanwhile."""
-    return ThreadPoolExecutor(2, thread_name_prefix="spark-plain")
