@@ -45,10 +45,11 @@ Backend = Literal["auto", "onnx", "numpy"]
 _BACKENDS = ("auto", "onnx", "numpy")
 PRECISIONS = ("int8", "fp32")
 # Queries of at least this many word pieces take the int8 graph (see embed_queries).
-# From 16 (64 until session 11): the coach's focused queries, a sentence or two each, are
-# as close to exact as whole prompts (cosine to fp32 median 0.995, minimum 0.984 over 494
-# of them on DS-1000) and in fp32 took ~45 of recommend's ~155 ms of CPU.
-INT8_MIN_TOKENS = 16
+# From 32 (64 until session 11): the coach's longer focused queries, a sentence or two,
+# are as close to exact as whole prompts (cosine to fp32 median 0.995, minimum 0.984 over
+# 362 of them on DS-1000) and in fp32 took ~45 of recommend's ~155 ms of CPU. From 16,
+# single-sentence questions changed three of docs/coach.md's ten answers, two for the worse.
+INT8_MIN_TOKENS = 32
 
 log = logging.getLogger(__name__)
 
