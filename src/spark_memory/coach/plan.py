@@ -88,9 +88,8 @@ def api_query(intent: Intent) -> str:
     """The names of the APIs the prose and the error mention (their last parts: the
     module path adds only terms that match whole libraries)."""
     # The set-up code's calls (``np.random.seed``, ``read_csv``) are what the caller has
-    # already: searched, they led answers with echoes of it (DS-1000: 17 of 2,186
-    # citations on a third of the split, 12 answers among their first three; recall no
-    # lower without them, 0.414 / 0.406 -> 0.416 / 0.407).
+    # already: searched, they led answers with echoes of it, and DS-1000 recall is no
+    # lower without them (docs/benchmarks.md, session 11).
     names = [m.name for m in intent.api_names if m.where != "code"]
     # "my DataFrame" names the object worked on; searched alone it finds its plumbing
     # (``DataFrame.columns``, ``.values``), not what the task needs
